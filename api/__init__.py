@@ -1,0 +1,74 @@
+"""The composition root: create_app() binds extensions, blueprints, error handlers and commands."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, g, send_from_directory
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.config import STATIC_CONFIG, load_config
+from api.errors import register_error_handlers
+from api.extensions import jwt, limiter, migrate
+from api.logs import configure_logging
+from models import db
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    config = config or {}
+    app = Flask(__name__, instance_path=config.get("INSTANCE_PATH"))
+    app.config.update(STATIC_CONFIG)
+    app.config.update(load_config(app.instance_path))
+    app.config.update(config)
+    app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"])
+    app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=app.config["REFRESH_TOKEN_DAYS"])
+    configure_logging(app.config["LOG_LEVEL"])
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        n = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    _register_blueprints(app, api)
+    register_error_handlers(app)
+    _register_request_hooks(app)
+    from api.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask, api: Api) -> None:
+    from api.auth import guards  # noqa: F401 - registers the JWT loaders
+    from api.resources import audit_events, auth, clinical, health, me, patients, staff
+
+    for module in (auth, patients, clinical, me, staff, audit_events):
+        api.register_blueprint(module.blp)
+    app.register_blueprint(health.blp)
+
+    @app.get("/docs/assets/<path:filename>")
+    def swagger_ui_assets(filename):
+        """Swagger UI's files, served locally so /docs works without internet access."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from api.audit import assign_request_id
+
+    app.before_request(assign_request_id)
+
+    @app.after_request
+    def _headers(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response

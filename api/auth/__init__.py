@@ -1,0 +1,1 @@
+"""Authentication: passwords, JWT families with refresh rotation, enrollment codes, guards."""

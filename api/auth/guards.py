@@ -1,0 +1,84 @@
+"""Who is calling: JWT loaders, the role guard, and lookups that never cross a clinic."""
+
+from functools import wraps
+
+from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
+from flask_smorest import Blueprint
+
+from api.audit import audit
+from api.errors import error_response
+from api.extensions import jwt
+from models import Patient, Staff, TokenFamily, db
+from models.errors import Forbidden, NotFound
+
+STAFF = ("admin", "clinician")
+ADMIN = ("admin",)
+PATIENT = ("patient",)
+
+
+@jwt.user_lookup_loader
+def load_subject(_header, claims):
+    kind, _, raw_id = claims["sub"].partition(":")
+    model = {"staff": Staff, "patient": Patient}.get(kind)
+    if model is None or not raw_id.isdigit():
+        return None
+    subject = db.session.get(model, int(raw_id))
+    if subject is None:
+        return None
+    active = subject.active if model is Staff else subject.status == "active"
+    return subject if active else None
+
+
+@jwt.token_in_blocklist_loader
+def _family_revoked(_header, claims) -> bool:
+    family = db.session.get(TokenFamily, claims.get("fam", ""))
+    return family is None or family.revoked_at is not None
+
+
+def _unauthorized(message):
+    return error_response(401, message)
+
+
+jwt.unauthorized_loader(lambda reason: _unauthorized("Missing or malformed bearer token."))
+jwt.invalid_token_loader(lambda reason: _unauthorized("Invalid token."))
+jwt.expired_token_loader(lambda h, c: _unauthorized("Token expired; refresh it."))
+jwt.revoked_token_loader(lambda h, c: _unauthorized("Token revoked; sign in again."))
+jwt.user_lookup_error_loader(lambda h, c: _unauthorized("Account inactive or unknown."))
+jwt.needs_fresh_token_loader(lambda h, c: _unauthorized("Fresh sign-in required."))
+jwt.token_verification_failed_loader(lambda h, c: _unauthorized("Invalid token."))
+
+
+def roles_required(*roles: str):
+    """Require an access token whose subject has one of `roles` (checked before any input)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request()
+            role = current_user.role if isinstance(current_user, Staff) else "patient"
+            if role not in roles or get_jwt().get("role") != role:
+                raise Forbidden("Your role may not use this endpoint.")
+            return view(*args, **kwargs)
+
+        wrapper._roles = roles
+        return Blueprint.doc(security=[{"bearerAuth": []}])(wrapper)
+
+    return decorator
+
+
+def patient_of_my_clinic(patient_id: int, action: str) -> Patient:
+    """The patient, if the calling staff member's clinic treats them; else 404 either way, so a
+    refusal does not tell whether the patient exists. Every lookup is audited."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None or patient.clinic_id != current_user.clinic_id:
+        audit(action, target=f"patient:{patient_id}", outcome="denied")
+        raise NotFound("Patient not found.")
+    audit(action, patient=patient)
+    return patient
+
+
+def staff_of_my_clinic(staff_id: int) -> Staff:
+    member = db.session.get(Staff, staff_id)
+    if member is None or member.clinic_id != current_user.clinic_id:
+        raise NotFound("Staff member not found.")
+    return member

@@ -1,0 +1,73 @@
+"""Configuration: one object read from the environment, with defaults that work after a clone.
+
+Every variable here is documented in the README's configuration table.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _int(environ, name, default):
+    value = environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _secret_key(environ, instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if environ.get("SECRET_KEY"):
+        return environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _database_url(environ, instance_path: Path) -> str:
+    url = environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'besponsa.db'}"
+    # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg 3 named explicitly.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(instance_path: str, environ=None) -> dict:
+    environ = os.environ if environ is None else environ
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    secret = _secret_key(environ, instance)
+    return {
+        "SECRET_KEY": secret,
+        "JWT_SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": _database_url(environ, instance),
+        "ACCESS_TOKEN_MINUTES": _int(environ, "ACCESS_TOKEN_MINUTES", 15),
+        "REFRESH_TOKEN_DAYS": _int(environ, "REFRESH_TOKEN_DAYS", 30),
+        "REFRESH_REUSE_GRACE_SECONDS": _int(environ, "REFRESH_REUSE_GRACE_SECONDS", 30),
+        "ENROLLMENT_CODE_HOURS": _int(environ, "ENROLLMENT_CODE_HOURS", 72),
+        "ENROLLMENT_CODE_MAX_ATTEMPTS": _int(environ, "ENROLLMENT_CODE_MAX_ATTEMPTS", 5),
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10/minute;100/hour"),
+        "ENROLL_RATE_LIMIT": environ.get("ENROLL_RATE_LIMIT", "5/minute;30/hour"),
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 64 * 1024),
+        "TRUSTED_PROXY_COUNT": _int(environ, "TRUSTED_PROXY_COUNT", 0),
+        "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+    }
+
+
+# Fixed settings: the API's contract, not deployment choices.
+STATIC_CONFIG = {
+    "API_TITLE": "BESPONSA care API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",  # served from the swagger-ui-bundle package
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "JWT_TOKEN_LOCATION": ["headers"],
+    "JWT_ERROR_MESSAGE_KEY": "message",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "JSON_SORT_KEYS": False,
+}

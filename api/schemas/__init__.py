@@ -1,0 +1,1 @@
+"""Marshmallow schemas: they shape and validate data; the domain holds the rules."""

@@ -1,0 +1,29 @@
+"""Audit events as admins query them."""
+
+from marshmallow import Schema, fields, validate
+
+from api.schemas.fields import Instant, Text
+from models.audit import OUTCOMES
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    occurred_at = Instant()
+    actor_type = fields.String()
+    actor_id = fields.Integer()
+    action = fields.String()
+    patient_id = fields.Integer()
+    target = fields.String()
+    outcome = fields.String()
+    request_id = fields.String()
+    detail = fields.Dict()
+
+
+class AuditQueryArgsSchema(Schema):
+    patient_id = fields.Integer(validate=validate.Range(min=1))
+    actor_type = fields.String(validate=validate.OneOf(["staff", "patient", "anonymous", "system"]))
+    actor_id = fields.Integer(validate=validate.Range(min=1))
+    action = Text(64)
+    outcome = fields.String(validate=validate.OneOf(OUTCOMES))
+    since = Instant()
+    until = Instant()

@@ -1,0 +1,99 @@
+"""Fields that validate what the API receives: phones, time zones, instants, strict types."""
+
+import datetime as dt
+import functools
+import zoneinfo
+from decimal import Decimal
+
+import phonenumbers
+from marshmallow import ValidationError, fields, validate
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class Phone(fields.String):
+    """A phone number in international form, stored and returned in E.164."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "+12025550143")
+        super().__init__(validate=validate.Length(max=32), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            number = phonenumbers.parse(raw, None)
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(
+                "Not a phone number; use international form, e.g. +12025550143."
+            ) from exc
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError("Not a valid phone number for its country.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class TimeZone(fields.String):
+    """An IANA time zone name such as America/New_York."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "America/New_York")
+        super().__init__(validate=validate.Length(max=64), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if name not in _known_zones():
+            raise ValidationError("Unknown time zone; use an IANA name such as Europe/Madrid.")
+        return name
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 instant with its UTC offset; returned in UTC."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 40:
+            raise ValidationError("Not a valid datetime.")
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not 2000 <= parsed.year <= 2100:
+            raise ValidationError("Out of range (years 2000 to 2100).")
+        return parsed.astimezone(dt.UTC)
+
+
+class Day(fields.Date):
+    """A calendar date (YYYY-MM-DD) between 2000 and 2100."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 10:
+            raise ValidationError("Not a valid date; use YYYY-MM-DD.")
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if not 2000 <= parsed.year <= 2100:
+            raise ValidationError("Out of range (years 2000 to 2100).")
+        return parsed
+
+
+def StrictBool(**kwargs) -> fields.Boolean:  # noqa: N802 - a field factory reads like a class
+    """JSON true/false only: "yes", 1 or "on" are refused rather than guessed at."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
+def Int(**kwargs) -> fields.Integer:  # noqa: N802
+    return fields.Integer(strict=True, **kwargs)
+
+
+def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:  # noqa: N802
+    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+
+def Amount(low: str, high: str, places: int = 2, **kwargs) -> fields.Decimal:  # noqa: N802
+    """A decimal measurement, returned as a string so that no precision is lost in JSON."""
+
+    return fields.Decimal(
+        places=places,
+        as_string=True,
+        validate=validate.Range(min=Decimal(low), max=Decimal(high)),
+        **kwargs,
+    )

@@ -1,0 +1,38 @@
+"""Staff accounts as clinic admins manage them, and the clinic itself."""
+
+from marshmallow import Schema, fields, validate
+
+from api.schemas.fields import Instant, Phone, StrictBool, Text, TimeZone
+from models.clinics import STAFF_ROLES
+
+
+class StaffSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    clinic_id = fields.Integer(dump_only=True)
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    name = Text(120, 1, required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = Phone(allow_none=True)
+    password = Text(128, 12, required=True, load_only=True)
+    active = StrictBool(load_default=True)
+    created_at = Instant(dump_only=True)
+
+
+class StaffUpdateSchema(Schema):
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES))
+    name = Text(120, 1)
+    phone = Phone(allow_none=True)
+    password = Text(128, 12, load_only=True)
+    active = StrictBool()
+
+
+class ClinicSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = Text(120, 1)
+    timezone = TimeZone()
+    quiet_hours_start = fields.Time()
+    quiet_hours_end = fields.Time()
+
+
+class ClinicUpdateSchema(ClinicSchema):
+    """PATCH body of /clinic (used with partial=True)."""

@@ -1,0 +1,1 @@
+"""SMS templates, gateways, the outbox, inbound SMS and delivery status (issue 3)."""

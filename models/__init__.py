@@ -1,0 +1,22 @@
+"""SQLAlchemy models and the `db` object; no Flask request, no marshmallow here."""
+
+from models.audit import AuditEvent
+from models.auth import EnrollmentCode, RefreshToken, TokenFamily
+from models.base import Base, db, utcnow
+from models.clinics import Clinic, Staff
+from models.patients import Dose, LabResult, Patient
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Clinic",
+    "Dose",
+    "EnrollmentCode",
+    "LabResult",
+    "Patient",
+    "RefreshToken",
+    "Staff",
+    "TokenFamily",
+    "db",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Reminder rules from the label, planning, reconciliation and the worker jobs (issue 4)."""

@@ -1,0 +1,128 @@
+"""Changes to the patient facts that reminders are planned from (clinical-rules §1.1).
+
+Every function here takes the session and `now`, validates against the stored state, changes it,
+and never commits: the request or command that calls it owns the transaction. Issue 4 adds the
+re-planning of reminders to each of them.
+"""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from models import Clinic, Dose, LabResult, Patient
+from models.errors import Conflict, DomainError
+
+MAX_INFUSION = timedelta(hours=12)
+
+
+def _local_today(patient: Patient, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(patient.timezone)).date()
+
+
+def require_active(patient: Patient) -> None:
+    if patient.status != "active":
+        raise Conflict("The patient is unenrolled; their record is read-only.")
+
+
+def check_patient_facts(patient: Patient) -> None:
+    """Refuse combinations that make no clinical sense (rules R-CONTRA-M, R-LACT read these)."""
+    errors = {}
+    if patient.sex == "female" and patient.partner_reproductive_potential:
+        errors["partner_reproductive_potential"] = ["Only for male patients."]
+    if patient.sex == "male" and patient.breastfeeding:
+        errors["breastfeeding"] = ["Only for female patients."]
+    if (patient.quiet_hours_start is None) != (patient.quiet_hours_end is None):
+        errors["quiet_hours_end"] = ["Give both ends of the quiet hours, or neither."]
+    if errors:
+        raise DomainError("The patient's facts are inconsistent.", errors)
+
+
+def create_patient(session, clinic: Clinic, data: dict, *, now: datetime) -> Patient:
+    patient = Patient(clinic_id=clinic.id, created_at=now, updated_at=now, **data)
+    if patient.sms_consent:
+        patient.sms_consent_at = now
+    check_patient_facts(patient)
+    session.add(patient)
+    return patient
+
+
+def update_patient(patient: Patient, changes: dict, *, now: datetime) -> Patient:
+    require_active(patient)
+    if "sms_consent" in changes and changes["sms_consent"] != patient.sms_consent:
+        patient.sms_consent_at = now if changes["sms_consent"] else None
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    check_patient_facts(patient)
+    return patient
+
+
+def record_dose(session, patient: Patient, data: dict, *, staff_id: int, now: datetime) -> Dose:
+    """Record an infusion actually given (anchor dose_administered[i])."""
+    require_active(patient)
+    started, ended = data["infusion_started_at"], data.get("infusion_ended_at")
+    errors = {}
+    if data["administered_on"] > _local_today(patient, now):
+        errors["administered_on"] = ["A dose cannot be recorded before it is given."]
+    local_start = started.astimezone(ZoneInfo(patient.timezone)).date()
+    if local_start != data["administered_on"]:
+        errors["infusion_started_at"] = [
+            f"Falls on {local_start.isoformat()} in the patient's time zone, "
+            "not on administered_on."
+        ]
+    if ended is not None and not started < ended <= started + MAX_INFUSION:
+        errors["infusion_ended_at"] = ["Must be after the start, and within 12 hours of it."]
+    if errors:
+        raise DomainError("The dose does not add up.", errors)
+    dose = Dose(patient_id=patient.id, recorded_by_id=staff_id, created_at=now, **data)
+    session.add(dose)
+    return dose
+
+
+def last_dose(session, patient: Patient) -> Dose | None:
+    return session.scalars(
+        select(Dose).where(Dose.patient_id == patient.id).order_by(Dose.administered_on.desc())
+    ).first()
+
+
+def record_lab(session, patient: Patient, data: dict, *, staff_id: int, now: datetime):
+    """Record a lab value that the L-* triage rules read (clinical-rules §2.4)."""
+    require_active(patient)
+    if data["collected_at"] > now + timedelta(minutes=5):
+        raise DomainError("In the future.", {"collected_at": ["Not after now."]})
+    lab = LabResult(patient_id=patient.id, recorded_by_id=staff_id, created_at=now, **data)
+    session.add(lab)
+    return lab
+
+
+def set_transplant(patient: Patient, data: dict, *, now: datetime) -> Patient:
+    """Record or correct HSCT day 0 (anchor hsct_date)."""
+    require_active(patient)
+    if data["hsct_date"] > _local_today(patient, now) + timedelta(days=365):
+        raise DomainError("Too far ahead.", {"hsct_date": ["More than a year ahead."]})
+    for name, value in data.items():
+        setattr(patient, name, value)
+    return patient
+
+
+def end_treatment(session, patient: Patient, ended_on: date, *, now: datetime) -> Patient:
+    """Make `last_dose` final (clinical-rules §1.1): windows stop being provisional."""
+    require_active(patient)
+    latest = last_dose(session, patient)
+    if latest is None:
+        raise DomainError("No dose is recorded.", {"treatment_ended_on": ["Record doses first."]})
+    if ended_on < latest.administered_on:
+        raise DomainError(
+            "Treatment cannot end before the last recorded dose.",
+            {"treatment_ended_on": [f"On or after {latest.administered_on.isoformat()}."]},
+        )
+    if ended_on > _local_today(patient, now):
+        raise DomainError("In the future.", {"treatment_ended_on": ["Not after today."]})
+    patient.treatment_ended_on = ended_on
+    return patient
+
+
+def unenroll_patient(patient: Patient, *, now: datetime) -> Patient:
+    patient.status = "unenrolled"
+    patient.updated_at = now
+    return patient

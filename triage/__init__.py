@@ -1,0 +1,1 @@
+"""Symptom rules, alerts and the escalation policy engine (issue 5)."""
