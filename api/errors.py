@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from flask import Flask, g, jsonify
 from flask_limiter.errors import RateLimitExceeded
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -23,9 +24,14 @@ def error_response(code: int, message: str | None = None, errors=None):
 
 
 def _end_transaction():
-    """Roll back the request's work, but keep the audit events that record a refusal."""
+    """Roll back the request's work, but keep the audit events that record a refusal, and
+    record an access to a patient that then failed as a failure."""
     db.session.rollback()
     durable = g.pop("durable_audit", [])
+    access = g.pop("patient_access", None)
+    if access is not None and inspect(access).transient:  # rolled back, never committed
+        access.outcome = "failure"
+        durable.append(access)
     if durable:
         db.session.add_all(durable)
         db.session.commit()

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, SmallInteger, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
 
@@ -31,6 +31,8 @@ class RefreshToken(db.Model):
     used_at: Mapped[datetime | None]  # set when rotated
     replaced_by: Mapped[str | None] = mapped_column(String(36))
     revoked_at: Mapped[datetime | None]
+
+    family: Mapped[TokenFamily] = relationship()
 
 
 class EnrollmentCode(db.Model):

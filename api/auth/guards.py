@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from flask import g
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
@@ -66,14 +67,15 @@ def roles_required(*roles: str):
     return decorator
 
 
-def patient_of_my_clinic(patient_id: int, action: str) -> Patient:
+def patient_of_my_clinic(patient_id: int, action: str, detail: dict | None = None) -> Patient:
     """The patient, if the calling staff member's clinic treats them; else 404 either way, so a
-    refusal does not tell whether the patient exists. Every lookup is audited."""
+    refusal does not tell whether the patient exists. Records the one audit event of the access;
+    if the request then fails, the error handler keeps it as a failure."""
     patient = db.session.get(Patient, patient_id)
     if patient is None or patient.clinic_id != current_user.clinic_id:
-        audit(action, target=f"patient:{patient_id}", outcome="denied")
+        audit(action, target=f"patient:{patient_id}", outcome="denied", detail=detail)
         raise NotFound("Patient not found.")
-    audit(action, patient=patient)
+    g.patient_access = audit(action, patient=patient, detail=detail)
     return patient
 
 

@@ -39,7 +39,7 @@ def _issue_pair(session, subject, family: TokenFamily, now: datetime, refresh_da
     refresh = create_refresh_token(identity=identity, additional_claims={"fam": family.id})
     row = RefreshToken(
         jti=decode_token(refresh)["jti"],
-        family_id=family.id,
+        family=family,
         issued_at=now,
         expires_at=now + timedelta(days=refresh_days),
     )

@@ -5,7 +5,6 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from api.audit import audit
 from api.auth.guards import STAFF, patient_of_my_clinic, roles_required
 from api.pagination import paginate
 from api.schemas.clinical import (
@@ -45,10 +44,9 @@ class Doses(MethodView):
     @blp.response(201, DoseSchema)
     def post(self, body, patient_id):
         """Record an infusion given to the patient"""
-        patient = patient_of_my_clinic(patient_id, "patient.dose.create")
+        detail = {"cycle": body["cycle"], "cycle_day": body["cycle_day"]}
+        patient = patient_of_my_clinic(patient_id, "patient.dose.create", detail)
         dose = facts.record_dose(db.session, patient, body, staff_id=current_user.id, now=utcnow())
-        db.session.flush()
-        audit("patient.dose.create", patient=patient, target=f"dose:{dose.id}")
         db.session.commit()
         return dose
 
@@ -108,9 +106,7 @@ class Labs(MethodView):
     @blp.response(201, LabResultSchema)
     def post(self, body, patient_id):
         """Record a lab result (bilirubin, AST, ALT, ALP, QTc)"""
-        patient = patient_of_my_clinic(patient_id, "patient.lab.create")
+        patient = patient_of_my_clinic(patient_id, "patient.lab.create", {"kind": body["kind"]})
         lab = facts.record_lab(db.session, patient, body, staff_id=current_user.id, now=utcnow())
-        db.session.flush()
-        audit("patient.lab.create", patient=patient, target=f"lab:{lab.id}")
         db.session.commit()
         return lab

@@ -61,9 +61,10 @@ class PatientById(MethodView):
     @blp.response(200, PatientSchema)
     def patch(self, changes, patient_id):
         """Change a patient's facts (phone, time zone, reproductive status...)"""
-        patient = patient_of_my_clinic(patient_id, "patient.update")
+        patient = patient_of_my_clinic(
+            patient_id, "patient.update", detail={"fields": sorted(changes)}
+        )
         facts.update_patient(patient, changes, now=utcnow())
-        audit("patient.update", patient=patient, detail={"fields": sorted(changes)})
         db.session.commit()
         return patient
 

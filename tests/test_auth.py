@@ -1,0 +1,150 @@
+"""Staff sign-in, refresh rotation with reuse detection, logout, and their audit events."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models import AuditEvent, RefreshToken, TokenFamily, db
+from tests.factories import PASSWORD, auth, issue_tokens, make_clinic, make_staff
+
+
+def login(client, email, password=PASSWORD):
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def audit_actions(outcome=None):
+    stmt = select(AuditEvent).order_by(AuditEvent.id)
+    return [(e.action, e.outcome) for e in db.session.scalars(stmt)]
+
+
+@pytest.fixture
+def nurse(app):
+    return make_staff(make_clinic(), email="nurse@example.org")
+
+
+def test_login_returns_tokens_that_work(client, nurse):
+    response = login(client, "Nurse@Example.org")
+    assert response.status_code == 200
+    body = response.json
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 15 * 60
+    me = client.get("/api/v1/patients", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert ("auth.login", "success") in audit_actions()
+
+
+@pytest.mark.parametrize("email", ["nurse@example.org", "nobody@example.org"])
+def test_wrong_credentials_get_one_answer_and_are_audited(client, nurse, email):
+    response = login(client, email, "wrong password!!")
+    assert response.status_code == 401
+    assert response.json == {
+        "code": 401,
+        "status": "Unauthorized",
+        "message": "Wrong email or password.",
+    }
+    assert audit_actions() == [("auth.login", "failure")]
+
+
+def test_inactive_staff_cannot_sign_in_nor_use_old_tokens(client, nurse):
+    headers = auth(nurse)
+    nurse.active = False
+    db.session.commit()
+    assert login(client, nurse.email).status_code == 401
+    assert client.get("/api/v1/patients", headers=headers).status_code == 401
+    assert ("auth.login", "denied") in audit_actions()
+
+
+def test_refresh_rotates_and_the_old_token_stops_working(client, nurse, app):
+    app.config["REFRESH_REUSE_GRACE_SECONDS"] = 0
+    first = login(client, nurse.email).json
+    second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    assert second.json["refresh_token"] != first["refresh_token"]
+    # Presenting the used token again is reuse: the whole family is revoked...
+    reuse = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reuse.status_code == 401
+    # ...including the new tokens the thief or the owner holds.
+    headers = {"Authorization": f"Bearer {second.json['access_token']}"}
+    assert client.get("/api/v1/patients", headers=headers).status_code == 401
+    again = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": second.json["refresh_token"]}
+    )
+    assert again.status_code == 401
+    family = db.session.scalar(select(TokenFamily))
+    assert family.revoked_reason == "refresh_reuse"
+    assert ("auth.refresh_reuse", "denied") in audit_actions()
+
+
+def test_a_retry_within_the_grace_period_is_not_reuse(client, nurse):
+    """A phone whose refresh response was lost retries with the same token."""
+    first = login(client, nurse.email).json
+    lost = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    retry = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert lost.status_code == retry.status_code == 200
+    # The response the phone never saw is dead; the one it got works.
+    dead = client.post("/api/v1/auth/refresh", json={"refresh_token": lost.json["refresh_token"]})
+    assert dead.status_code == 401
+    # Presenting a revoked successor is reuse: the family is gone.
+    ok = client.post("/api/v1/auth/refresh", json={"refresh_token": retry.json["refresh_token"]})
+    assert ok.status_code == 401
+
+
+def test_a_used_token_past_the_grace_period_revokes_the_family(client, nurse):
+    first = login(client, nurse.email).json
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert refreshed.status_code == 200
+    row = db.session.scalar(select(RefreshToken).where(RefreshToken.used_at.is_not(None)))
+    row.used_at -= timedelta(seconds=31)
+    db.session.commit()
+    reuse = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reuse.status_code == 401
+    assert db.session.scalar(select(TokenFamily)).revoked_reason == "refresh_reuse"
+
+
+@pytest.mark.parametrize(
+    "token", ["", "garbage", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdGFmZjoxIn0.bad"]
+)
+def test_refresh_refuses_garbage(client, nurse, token):
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+    assert response.status_code in (401, 422)
+    assert set(response.json) >= {"code", "status", "message"}
+
+
+def test_an_access_token_is_not_a_refresh_token(client, nurse):
+    tokens = issue_tokens(nurse)
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["access_token"]})
+    assert response.status_code == 401
+
+
+def test_a_refresh_token_is_not_an_access_token(client, nurse):
+    tokens = issue_tokens(nurse)
+    headers = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    assert client.get("/api/v1/patients", headers=headers).status_code == 401
+
+
+def test_logout_revokes_access_and_refresh(client, nurse):
+    tokens = login(client, nurse.email).json
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert client.get("/api/v1/patients", headers=headers).status_code == 401
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 401
+    assert ("auth.logout", "success") in audit_actions()
+
+
+def test_tokens_signed_with_another_key_are_refused(client, nurse, app):
+    tokens = issue_tokens(nurse)
+    app.config["JWT_SECRET_KEY"] = "another-secret-key-that-is-long-enough-for-hs256"
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    response = client.get("/api/v1/patients", headers=headers)
+    assert response.status_code == 401
+    assert response.json["message"] == "Invalid token."
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_RATE_LIMIT": "3/minute"}])
+def test_login_is_rate_limited(client, nurse):
+    codes = [login(client, nurse.email, "wrong password!!").status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    blocked = login(client, nurse.email)  # even the right password, until the window passes
+    assert blocked.status_code == 429
+    assert blocked.json["code"] == 429 and "Retry-After" in blocked.headers
