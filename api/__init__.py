@@ -7,12 +7,23 @@ import swagger_ui_bundle
 from flask import Flask, g, send_from_directory
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from api.config import STATIC_CONFIG, load_config
 from api.errors import register_error_handlers
 from api.extensions import jwt, limiter, migrate
 from api.logs import configure_logging
 from models import db
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in routes: 1 to 2**31 - 1, the range of an INTEGER column everywhere."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -30,11 +41,14 @@ def create_app(config: dict | None = None) -> Flask:
         n = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
+    # Ids in paths are database integers: a larger number is a 404, not a database overflow.
+    app.url_map.converters["int"] = DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     jwt.init_app(app)
     limiter.init_app(app)
     api = Api(app)
+    api.register_converter(DatabaseId, lambda c: {"type": "integer", "minimum": 1})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )

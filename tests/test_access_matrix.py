@@ -1,0 +1,168 @@
+"""Role x endpoint x own/other clinic: every cross-access is refused, and a refusal does not
+reveal whether the object exists.
+
+POLICY names who may call each endpoint. A new endpoint that is not in POLICY fails
+`test_every_endpoint_has_a_policy`, so nothing is added without deciding who may call it.
+"""
+
+import pytest
+
+from tests.factories import auth, make_clinic, make_patient, make_staff
+
+PATIENT_BODY = {"display_name": "X", "phone": "+12025550143", "timezone": "UTC", "sex": "male"}
+DOSE_BODY = {
+    "administered_on": "2026-01-05",
+    "infusion_started_at": "2026-01-05T15:00:00Z",
+    "cycle": 1,
+    "cycle_day": 1,
+}
+LAB_BODY = {"kind": "qtc", "value": 430, "unit": "ms", "collected_at": "2026-01-05T15:00:00Z"}
+STAFF_BODY = {
+    "role": "clinician",
+    "name": "N",
+    "email": "n@example.org",
+    "password": "long enough password",
+}
+
+# (method, rule) -> (who may call it, a valid body)
+POLICY = {
+    ("POST", "/api/v1/auth/login"): ("public", None),
+    ("POST", "/api/v1/auth/refresh"): ("public", None),
+    ("POST", "/api/v1/auth/enroll"): ("public", None),
+    ("POST", "/api/v1/auth/logout"): ("anyone signed in", None),
+    ("GET", "/api/v1/me"): ("patient", None),
+    ("PATCH", "/api/v1/me"): ("patient", {"language": "es"}),
+    ("GET", "/api/v1/patients"): ("staff", None),
+    ("POST", "/api/v1/patients"): ("staff", PATIENT_BODY),
+    ("GET", "/api/v1/patients/<int:patient_id>"): ("staff", None),
+    ("PATCH", "/api/v1/patients/<int:patient_id>"): ("staff", {"language": "es"}),
+    ("DELETE", "/api/v1/patients/<int:patient_id>"): ("staff", None),
+    ("POST", "/api/v1/patients/<int:patient_id>/enrollment-code"): ("staff", None),
+    ("GET", "/api/v1/patients/<int:patient_id>/doses"): ("staff", None),
+    ("POST", "/api/v1/patients/<int:patient_id>/doses"): ("staff", DOSE_BODY),
+    ("GET", "/api/v1/patients/<int:patient_id>/transplant"): ("staff", None),
+    ("PUT", "/api/v1/patients/<int:patient_id>/transplant"): ("staff", {"hsct_date": "2026-02-01"}),
+    ("PUT", "/api/v1/patients/<int:patient_id>/treatment-end"): (
+        "staff",
+        {"treatment_ended_on": "2026-01-05"},
+    ),
+    ("GET", "/api/v1/patients/<int:patient_id>/labs"): ("staff", None),
+    ("POST", "/api/v1/patients/<int:patient_id>/labs"): ("staff", LAB_BODY),
+    ("GET", "/api/v1/staff"): ("admin", None),
+    ("POST", "/api/v1/staff"): ("admin", STAFF_BODY),
+    ("GET", "/api/v1/staff/<int:staff_id>"): ("admin", None),
+    ("PATCH", "/api/v1/staff/<int:staff_id>"): ("admin", {"name": "Renamed"}),
+    ("GET", "/api/v1/clinic"): ("admin", None),
+    ("PATCH", "/api/v1/clinic"): ("admin", {"name": "Renamed"}),
+    ("GET", "/api/v1/audit-events"): ("admin", None),
+}
+ALLOWED = {
+    "public": {"anonymous", "patient", "clinician", "admin"},
+    "anyone signed in": {"patient", "clinician", "admin"},
+    "patient": {"patient"},
+    "staff": {"clinician", "admin"},
+    "admin": {"admin"},
+}
+ROLES = ["anonymous", "patient", "clinician", "admin"]
+
+
+def api_endpoints(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/"):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule.rule
+
+
+def test_every_endpoint_has_a_policy(app):
+    assert set(api_endpoints(app)) == set(POLICY)
+
+
+@pytest.fixture
+def world(app):
+    """Clinic A (ours) and clinic B (theirs), each with an admin, a clinician and a patient."""
+    a, b = make_clinic(), make_clinic()
+    people = {
+        "admin": make_staff(a, role="admin"),
+        "clinician": make_staff(a),
+        "patient": make_patient(a),
+        "their_patient": make_patient(b),
+        "their_admin": make_staff(b, role="admin"),
+    }
+    headers = {role: auth(people[role]) for role in ("admin", "clinician", "patient")}
+    return people, headers | {"anonymous": {}}
+
+
+def url_for(rule, patient_id=1, staff_id=1):
+    return rule.replace("<int:patient_id>", str(patient_id)).replace(
+        "<int:staff_id>", str(staff_id)
+    )
+
+
+def call(client, method, url, headers, body):
+    return client.open(url, method=method, headers=headers, json=body if body else None)
+
+
+REFUSED_CELLS = [
+    (endpoint, role)
+    for endpoint in sorted(POLICY)
+    for role in ROLES
+    if role not in ALLOWED[POLICY[endpoint][0]]
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "role"), REFUSED_CELLS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else v
+)
+def test_roles_outside_the_policy_are_refused(client, world, endpoint, role):
+    method, rule = endpoint
+    people, headers = world
+    url = url_for(rule, people["patient"].id, people["clinician"].id)
+    # An empty body: the role check must come before any input is read.
+    response = call(client, method, url, headers[role], {})
+    assert response.status_code == (401 if role == "anonymous" else 403)
+    assert set(response.json) == {"code", "status", "message"}
+
+
+OBJECT_ENDPOINTS = sorted(e for e in POLICY if "<int:" in e[1])
+STAFF_OBJECT_CELLS = [
+    (endpoint, role)
+    for endpoint in OBJECT_ENDPOINTS
+    for role in ("clinician", "admin")
+    if role in ALLOWED[POLICY[endpoint][0]]
+]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "role"),
+    STAFF_OBJECT_CELLS,
+    ids=lambda v: " ".join(v) if isinstance(v, tuple) else v,
+)
+def test_other_clinics_objects_look_like_missing_ones(client, world, endpoint, role):
+    method, rule = endpoint
+    _, body = POLICY[endpoint]
+    people, headers = world
+    other = url_for(rule, people["their_patient"].id, people["their_admin"].id)
+    missing = url_for(rule, 999_999, 999_999)
+    refused = call(client, method, other, headers[role], body)
+    absent = call(client, method, missing, headers[role], body)
+    assert refused.status_code == absent.status_code == 404
+    assert refused.json == absent.json
+
+
+@pytest.mark.parametrize("endpoint", OBJECT_ENDPOINTS, ids=" ".join)
+def test_own_clinics_objects_are_reachable(client, world, endpoint):
+    """The positive control: with the same bodies, our own clinic's objects are found."""
+    method, rule = endpoint
+    _, body = POLICY[endpoint]
+    people, headers = world
+    role = "admin"
+    url = url_for(rule, people["patient"].id, people["clinician"].id)
+    response = call(client, method, url, headers[role], body)
+    assert response.status_code != 404 or response.json["message"] == "No transplant is recorded."
+    assert response.status_code < 500
+
+
+def test_a_patient_cannot_reach_their_own_record_through_staff_paths(client, world):
+    people, headers = world
+    response = client.get(f"/api/v1/patients/{people['patient'].id}", headers=headers["patient"])
+    assert response.status_code == 403
