@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config)
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=app.config["REFRESH_TOKEN_DAYS"])
+    app.json.sort_keys = False  # fields in the schemas' order
     configure_logging(app.config["LOG_LEVEL"])
     if app.config["TRUSTED_PROXY_COUNT"]:
         n = app.config["TRUSTED_PROXY_COUNT"]

@@ -69,5 +69,4 @@ STATIC_CONFIG = {
     "JWT_TOKEN_LOCATION": ["headers"],
     "JWT_ERROR_MESSAGE_KEY": "message",
     "RATELIMIT_HEADERS_ENABLED": True,
-    "JSON_SORT_KEYS": False,
 }

@@ -44,6 +44,8 @@ def handle_http_exception(exc: HTTPException):
     if errors and set(errors) <= {"json", "query", "headers", "form", "files", "path"}:
         errors = errors.get("json") or errors.get("query") or errors
     message = data.get("message") or exc.description
+    if errors and exc.code == 422:
+        message = "Some fields are invalid; see errors."
     if isinstance(exc, RateLimitExceeded):
         message = "Too many requests; try again later."
     response, code = error_response(exc.code or 500, message, errors)

@@ -8,7 +8,8 @@ from flask import g, has_request_context
 _REDACTIONS = [
     (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "[token]"),
     (re.compile(r"(?i)(bearer\s+)\S+"), r"\1[token]"),
-    (re.compile(r"\+?\d[\d\s().-]{7,}\d"), "[number]"),
+    # Phone numbers are handled in E.164 ("+" first); IP addresses and dates are kept.
+    (re.compile(r"\+\d[\d\s().-]{6,}\d"), "[number]"),
     (re.compile(r'(?i)("?(password|secret|token|code)"?\s*[:=]\s*)"?[^",\s}]+'), r"\1[redacted]"),
 ]
 

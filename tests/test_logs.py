@@ -14,6 +14,9 @@ def test_redact_removes_secrets_and_numbers():
     cleaned = redact(line)
     for secret in ["hunter22hunter22", "abc.def", "eyJhbGci", "555-0143"]:
         assert secret not in cleaned
+    assert redact("Running on http://127.0.0.1:5000 on 2026-11-24") == (
+        "Running on http://127.0.0.1:5000 on 2026-11-24"
+    )
 
 
 def test_a_whole_flow_logs_no_secrets(client, app, caplog):
