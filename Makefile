@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 run: $(BIN)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(FLASK) dev --host 127.0.0.1 --port $(PORT)
 
 # The whole suite on SQLite; then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: $(BIN)/.installed

@@ -9,7 +9,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api.config import STATIC_CONFIG, load_config
+from api.config import STATIC_CONFIG, check_config, load_config
 from api.errors import register_error_handlers
 from api.extensions import jwt, limiter, migrate
 from api.logs import configure_logging
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(STATIC_CONFIG)
     app.config.update(load_config(app.instance_path))
     app.config.update(config)
+    check_config(app.config)
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=app.config["ACCESS_TOKEN_MINUTES"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=app.config["REFRESH_TOKEN_DAYS"])
     app.json.sort_keys = False  # fields in the schemas' order
@@ -64,11 +65,22 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask, api: Api) -> None:
     from api.auth import guards  # noqa: F401 - registers the JWT loaders
-    from api.resources import audit_events, auth, clinical, health, me, patients, staff
+    from api.resources import (
+        audit_events,
+        auth,
+        clinical,
+        health,
+        me,
+        messages,
+        patients,
+        staff,
+        webhooks,
+    )
 
-    for module in (auth, patients, clinical, me, staff, audit_events):
+    for module in (auth, patients, clinical, me, staff, audit_events, messages):
         api.register_blueprint(module.blp)
-    app.register_blueprint(health.blp)
+    for blueprint in (health.blp, webhooks.blp, messages.metrics):
+        app.register_blueprint(blueprint)
 
     @app.get("/docs/assets/<path:filename>")
     def swagger_ui_assets(filename):

@@ -1,4 +1,4 @@
-"""Flask CLI commands: seed-demo and create-admin (`flask --app api <command>`)."""
+"""Flask CLI commands (`flask --app api <command>`): seed-demo, create-admin, worker, dev."""
 
 import secrets
 import sys
@@ -99,5 +99,7 @@ def create_admin(clinic_name, timezone, email, name, password):
 
 
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(seed_demo)
-    app.cli.add_command(create_admin)
+    from api.worker import dev_command, worker_command
+
+    for command in (seed_demo, create_admin, worker_command, dev_command):
+        app.cli.add_command(command)

@@ -53,7 +53,41 @@ def load_config(instance_path: str, environ=None) -> dict:
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 64 * 1024),
         "TRUSTED_PROXY_COUNT": _int(environ, "TRUSTED_PROXY_COUNT", 0),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
+        # SMS
+        "SMS_GATEWAY": environ.get("SMS_GATEWAY", "console"),
+        "TWILIO_ACCOUNT_SID": environ.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": environ.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM_NUMBER": environ.get("TWILIO_FROM_NUMBER"),
+        "TWILIO_MESSAGING_SERVICE_SID": environ.get("TWILIO_MESSAGING_SERVICE_SID"),
+        "TWILIO_API_BASE_URL": environ.get("TWILIO_API_BASE_URL"),
+        "TWILIO_HTTP_TIMEOUT": float(environ.get("TWILIO_HTTP_TIMEOUT") or 10),
+        "PUBLIC_BASE_URL": (environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        "SMS_HELP_NUMBER": environ.get("SMS_HELP_NUMBER", ""),
+        # Outbox and worker
+        "OUTBOX_BATCH_SIZE": _int(environ, "OUTBOX_BATCH_SIZE", 50),
+        "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 60),
+        "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS") or 2),
+        "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_BACKOFF_BASE_SECONDS": float(environ.get("OUTBOX_BACKOFF_BASE_SECONDS") or 5),
+        "OUTBOX_BACKOFF_CAP_SECONDS": float(environ.get("OUTBOX_BACKOFF_CAP_SECONDS") or 900),
+        "SMS_MAX_AGE_MINUTES": {
+            "reminder": _int(environ, "SMS_MAX_AGE_REMINDER_MINUTES", 24 * 60),
+            "escalation": _int(environ, "SMS_MAX_AGE_ESCALATION_MINUTES", 120),
+            "system": _int(environ, "SMS_MAX_AGE_SYSTEM_MINUTES", 24 * 60),
+        },
     }
+
+
+def check_config(config: dict) -> None:
+    """Refuse to start with settings that would lose messages silently."""
+    if config["SMS_GATEWAY"] not in ("console", "twilio"):
+        raise RuntimeError("SMS_GATEWAY must be console or twilio")
+    if config["SMS_GATEWAY"] == "twilio":
+        missing = [k for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not config[k]]
+        if not (config["TWILIO_FROM_NUMBER"] or config["TWILIO_MESSAGING_SERVICE_SID"]):
+            missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        if missing:
+            raise RuntimeError(f"SMS_GATEWAY=twilio needs {', '.join(missing)}")
 
 
 # Fixed settings: the API's contract, not deployment choices.

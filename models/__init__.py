@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.auth import EnrollmentCode, RefreshToken, TokenFamily
 from models.base import Base, db, utcnow
 from models.clinics import Clinic, Staff
+from models.messages import InboundMessage, Message, SmsOptOut
 from models.patients import Dose, LabResult, Patient
 
 __all__ = [
@@ -12,9 +13,12 @@ __all__ = [
     "Clinic",
     "Dose",
     "EnrollmentCode",
+    "InboundMessage",
     "LabResult",
+    "Message",
     "Patient",
     "RefreshToken",
+    "SmsOptOut",
     "Staff",
     "TokenFamily",
     "db",

@@ -40,6 +40,13 @@ class Staff(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     clinic: Mapped[Clinic] = relationship(back_populates="staff")
+    opt_out: Mapped["SmsOptOut | None"] = relationship(  # noqa: F821 - resolved by the registry
+        primaryjoin="foreign(Staff.phone) == SmsOptOut.phone", viewonly=True, lazy="selectin"
+    )
+
+    @property
+    def sms_opted_out(self) -> bool:
+        return self.opt_out is not None
 
     @property
     def is_admin(self) -> bool:

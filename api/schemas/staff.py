@@ -15,6 +15,7 @@ class StaffSchema(Schema):
     phone = Phone(allow_none=True)
     password = Text(128, 12, required=True, load_only=True)
     active = StrictBool(load_default=True)
+    sms_opted_out = fields.Boolean(dump_only=True, metadata={"description": "Replied STOP"})
     created_at = Instant(dump_only=True)
 
 

@@ -1,0 +1,70 @@
+"""The clinic's outbox, for admins: dead letters and failures, and a retry; plus /metrics."""
+
+from flask import Blueprint as FlaskBlueprint
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from api.audit import audit
+from api.auth.guards import ADMIN, roles_required
+from api.pagination import paginate
+from api.schemas.messages import MessageQueryArgsSchema, MessageSchema
+from models import Message, db, utcnow
+from models.errors import Conflict, NotFound
+from models.messages import STATUSES
+
+blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description="SMS outbox")
+metrics = FlaskBlueprint("metrics", __name__)
+
+
+@blp.route("")
+class Messages(MethodView):
+    @roles_required(*ADMIN)
+    @blp.arguments(MessageQueryArgsSchema, location="query")
+    @blp.response(200, MessageSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List the clinic's SMS, newest first (e.g. ?status=dead for the dead letters)"""
+        stmt = select(Message).where(Message.clinic_id == current_user.clinic_id)
+        for name in ("status", "purpose"):
+            if name in args:
+                stmt = stmt.where(getattr(Message, name) == args[name])
+        return paginate(stmt.order_by(Message.id.desc()), pagination_parameters)
+
+
+@blp.route("/<int:message_id>/retry")
+class RetryMessage(MethodView):
+    @roles_required(*ADMIN)
+    @blp.response(200, MessageSchema)
+    def post(self, message_id):
+        """Queue a dead or failed message again (after fixing the number or the account)"""
+        message = db.session.get(Message, message_id)
+        if message is None or message.clinic_id != current_user.clinic_id:
+            raise NotFound("Message not found.")
+        if message.status not in ("dead", "failed", "expired"):
+            raise Conflict(
+                f"Only dead, failed or expired messages are retried, not {message.status}."
+            )
+        now = utcnow()
+        message.status, message.attempts, message.next_attempt_at = "queued", 0, now
+        message.expires_at = max(
+            message.expires_at, now + (message.expires_at - message.created_at)
+        )
+        audit("message.retry", target=f"message:{message.id}")
+        db.session.commit()
+        return message
+
+
+@metrics.get("/metrics")
+def prometheus_metrics():
+    """Outbox counts by status, in Prometheus text format (no PHI: counts only)"""
+    counts = dict(
+        db.session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
+    )
+    lines = [
+        "# HELP besponsa_outbox_messages SMS in the outbox by status.",
+        "# TYPE besponsa_outbox_messages gauge",
+    ]
+    lines += [f'besponsa_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
+    return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; version=0.0.4"}

@@ -1,0 +1,71 @@
+"""Twilio webhooks: thin. Verify the signature, hand the form to `messages/`, commit."""
+
+from flask import Blueprint, current_app, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from messages import inbound, status
+from models import db, utcnow
+from models.errors import DomainError, Forbidden
+
+blp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
+
+
+def public_url() -> str:
+    """The URL Twilio signed. Behind a TLS-terminating proxy request.url says http://internal...,
+    so PUBLIC_BASE_URL (when set) replaces scheme and host; the path and query are kept."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        return request.url
+    query = request.query_string.decode()
+    return base + request.path + (f"?{query}" if query else "")
+
+
+def verify_signature() -> None:
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        raise Forbidden("Missing or invalid Twilio signature.")
+    if not RequestValidator(token).validate(public_url(), request.form, signature):
+        raise Forbidden("Missing or invalid Twilio signature.")
+
+
+def _required(name: str, max_length: int = 1600) -> str:
+    value = request.form.get(name, "")
+    if not value or len(value) > max_length:
+        raise DomainError("Malformed webhook.", {name: ["Missing or too long."]})
+    return value
+
+
+@blp.post("/status")
+def status_callback():
+    """Record a delivery status reported by Twilio"""
+    verify_signature()
+    status.apply_status(
+        db.session,
+        sid=_required("MessageSid", 34),
+        status=_required("MessageStatus", 16),
+        error_code=request.form.get("ErrorCode"),
+        now=utcnow(),
+    )
+    db.session.commit()
+    return "", 204
+
+
+@blp.post("/inbound")
+def inbound_sms():
+    """Handle an SMS sent to the clinic's number; reply with TwiML"""
+    verify_signature()
+    reply = inbound.handle_inbound(
+        db.session,
+        sid=_required("MessageSid", 34),
+        from_phone=_required("From", 32),
+        body=request.form.get("Body", "")[:1600],
+        now=utcnow(),
+        help_number=current_app.config["SMS_HELP_NUMBER"],
+    )
+    db.session.commit()
+    twiml = MessagingResponse()
+    if reply:
+        twiml.message(reply)
+    return str(twiml), 200, {"Content-Type": "application/xml"}

@@ -1,0 +1,146 @@
+"""The worker: APScheduler (UTC) running interval jobs; never started inside web processes.
+
+`flask --app api worker` runs until SIGTERM or SIGINT (the send in flight finishes, unused leases
+are released); `--once` runs each job once and exits (tests, cron). `flask --app api dev` serves
+the API with the same jobs in-process, for the embedded default (one process, SQLite).
+"""
+
+import logging
+import os
+import signal
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask, current_app
+
+from messages import dispatch
+from messages.gateways import gateway_from_config
+from messages.outbox import OutboxPolicy
+from models import db, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Worker:
+    app: Flask
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    stop: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self):
+        config = self.app.config
+        self.gateway = gateway_from_config(config)
+        self.policy = OutboxPolicy.from_config(config)
+        base = config["PUBLIC_BASE_URL"]
+        self.status_callback = f"{base}/webhooks/twilio/status" if base else None
+
+    def jobs(self):
+        """(id, function, interval seconds). Later features add their jobs here."""
+        return [("dispatch_outbox", self.dispatch_outbox, self.app.config["OUTBOX_POLL_SECONDS"])]
+
+    def dispatch_outbox(self):
+        with self.app.app_context():
+            try:
+                stats = dispatch.drain(
+                    db.session,
+                    self.gateway,
+                    stop=self.stop,
+                    wake=self.wake,
+                    now_fn=utcnow,
+                    worker_id=self.worker_id,
+                    policy=self.policy,
+                    batch_size=current_app.config["OUTBOX_BATCH_SIZE"],
+                    status_callback=self.status_callback,
+                    send_timeout=current_app.config["TWILIO_HTTP_TIMEOUT"],
+                )
+                if stats["claimed"] or stats["expired"]:
+                    log.info("dispatch: %s", dict(stats))
+            finally:
+                db.session.remove()
+
+    def schedule(self, scheduler):
+        for job_id, func, seconds in self.jobs():
+            scheduler.add_job(
+                func,
+                "interval",
+                seconds=seconds,
+                id=job_id,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=datetime.now(UTC),
+            )
+
+    def listen_for_wakeups(self, scheduler):
+        """PostgreSQL: LISTEN outbox, so a commit that queues a message wakes us at once."""
+        with self.app.app_context():
+            url = db.engine.url
+        if url.get_backend_name() != "postgresql":
+            return
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        threading.Thread(target=self._listen, args=(dsn, scheduler), daemon=True).start()
+
+    def _listen(self, dsn, scheduler):
+        import psycopg
+
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute("LISTEN outbox")
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake.set()
+                            job = scheduler.get_job("dispatch_outbox")
+                            if job is not None:
+                                job.modify(next_run_time=datetime.now(UTC))
+            except psycopg.Error:
+                log.warning("LISTEN connection lost; polling until it is back")
+                self.stop.wait(5)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run each job once, then exit.")
+def worker_command(once):
+    """Run the background worker (SMS dispatch, and the jobs later features add)."""
+    worker = Worker(current_app._get_current_object())
+    if once:
+        for _, func, _ in worker.jobs():
+            func()
+        return
+    scheduler = BlockingScheduler(timezone=UTC)
+    worker.schedule(scheduler)
+
+    def shutdown(signum, frame):
+        log.info("worker %s: signal %s, finishing the send in flight", worker.worker_id, signum)
+        worker.stop.set()
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    worker.listen_for_wakeups(scheduler)
+    log.info("worker %s started", worker.worker_id)
+    scheduler.start()
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def dev_command(host, port):
+    """Serve the API with the worker in-process (the embedded default: one process)."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()
+    worker = Worker(app)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    worker.schedule(scheduler)
+    scheduler.start()
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        worker.stop.set()
+        scheduler.shutdown(wait=True)

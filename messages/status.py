@@ -1,0 +1,49 @@
+"""Twilio delivery-status callbacks: applied monotonically, idempotent on (MessageSid, status)."""
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from messages.outbox import run_failure_hooks
+from models import Message
+
+# Twilio's statuses by progress. A callback only ever moves a message forward: a late `sent`
+# never overwrites `delivered`, and the first final status wins.
+RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "read": 3,
+}
+OURS = {
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+}
+CLOSED = ("dead", "expired", "opted_out")  # never handed to Twilio for good
+
+
+def apply_status(session, *, sid: str, status: str, error_code: str | None, now: datetime):
+    """Return the message (None for an unknown SID) after applying the callback, if it moves
+    the message forward. A failure reaches the purpose's failure hook exactly once."""
+    message = session.scalars(
+        select(Message).where(Message.twilio_sid == sid).with_for_update()
+    ).one_or_none()
+    if message is None or message.status in CLOSED or status not in RANK:
+        return message
+    if RANK[status] <= RANK.get(message.status, 0) or status not in OURS:
+        return message
+    message.status = OURS[status]
+    message.updated_at = now
+    if message.status == "delivered":
+        message.delivered_at = now
+    else:
+        message.error_code = (error_code or "")[:16] or None
+        run_failure_hooks(session, message, now)
+    return message

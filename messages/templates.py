@@ -1,0 +1,61 @@
+"""SMS texts. SMS only notifies; the content stays in the app or the console.
+
+Never in any SMS (clinical-rules §3.1): drug or class names, diagnosis, transplant, symptoms,
+triage reasons, values, anything on pregnancy, contraception or breastfeeding, names, dates of
+birth, patient free text, PHI in URLs. Staff texts may carry the urgency, an opaque case code and
+a console link; patient texts a generic notice.
+"""
+
+import string
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    # To a patient when a reminder falls due (details are in the app's inbox).
+    "reminder_notice": {
+        "en": "You have a new message from your care team. Open the app to read it. "
+        "Reply STOP to stop texts.",
+        "es": "Tiene un mensaje nuevo de su equipo de atención. Abra la aplicación para leerlo. "
+        "Responda STOP para dejar de recibir textos.",
+    },
+    # To a care-team member paged about an alert.
+    "escalation_page": {
+        "en": "{urgency} alert, case {case}. Review: {link} Reply ACK {case} when you take it.",
+        "es": "Alerta {urgency}, caso {case}. Revisar: {link} Responda ACK {case} al atenderla.",
+    },
+    "help": {
+        "en": "Care team messages. For help call {help_number}. Reply STOP to stop texts, "
+        "START to resume. In an emergency call your local emergency number.",
+        "es": "Mensajes del equipo de atención. Para ayuda llame al {help_number}. Responda STOP "
+        "para dejar de recibir textos, START para reanudar. En una emergencia llame al número "
+        "de emergencias local.",
+    },
+    "help_no_number": {
+        "en": "Care team messages. For help, call your care team. Reply STOP to stop texts, "
+        "START to resume. In an emergency call your local emergency number.",
+        "es": "Mensajes del equipo de atención. Para ayuda, llame a su equipo de atención. "
+        "Responda STOP para dejar de recibir textos, START para reanudar. En una emergencia "
+        "llame al número de emergencias local.",
+    },
+    "opted_out": {
+        "en": "You will get no more texts from this number. Reply START to resume.",
+        "es": "No recibirá más textos de este número. Responda START para reanudar.",
+    },
+    "opted_in": {
+        "en": "Texts resumed. Reply STOP to stop them.",
+        "es": "Textos reanudados. Responda STOP para detenerlos.",
+    },
+}
+
+# The only values a template may receive: none of them can carry PHI by construction.
+ALLOWED_VALUES = {"urgency", "case", "link", "help_number"}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def render(name: str, language: str = "en", **values: str) -> str:
+    """The template in the language (English when there is no translation), filled in."""
+    if set(values) - ALLOWED_VALUES:
+        raise ValueError(f"not allowed in an SMS: {sorted(set(values) - ALLOWED_VALUES)}")
+    texts = TEMPLATES[name]
+    return texts.get(language, texts["en"]).format(**values)
