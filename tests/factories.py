@@ -7,6 +7,8 @@ from flask import current_app
 
 from api.auth import tokens
 from api.auth.passwords import hash_password
+from messages import outbox
+from messages.templates import render
 from models import Clinic, Patient, Staff, db, utcnow
 
 PASSWORD = "correct horse battery staple"
@@ -65,3 +67,19 @@ def issue_tokens(subject) -> dict:
 def auth(subject) -> dict:
     """Authorization header for a staff member or patient (a real token, real checks)."""
     return {"Authorization": f"Bearer {issue_tokens(subject)['access_token']}"}
+
+
+def make_message(clinic, key, status):
+    message = outbox.enqueue(
+        db.session,
+        purpose="reminder",
+        to_phone="+12025550143",
+        body=render("reminder_notice"),
+        idempotency_key=key,
+        now=utcnow(),
+        policy=outbox.OutboxPolicy(),
+        clinic_id=clinic.id,
+    )
+    message.status = status
+    db.session.commit()
+    return message

@@ -7,7 +7,7 @@ POLICY names who may call each endpoint. A new endpoint that is not in POLICY fa
 
 import pytest
 
-from tests.factories import auth, make_clinic, make_patient, make_staff
+from tests.factories import auth, make_clinic, make_message, make_patient, make_staff
 
 PATIENT_BODY = {"display_name": "X", "phone": "+12025550143", "timezone": "UTC", "sex": "male"}
 DOSE_BODY = {
@@ -55,6 +55,8 @@ POLICY = {
     ("GET", "/api/v1/clinic"): ("admin", None),
     ("PATCH", "/api/v1/clinic"): ("admin", {"name": "Renamed"}),
     ("GET", "/api/v1/audit-events"): ("admin", None),
+    ("GET", "/api/v1/messages"): ("admin", None),
+    ("POST", "/api/v1/messages/<int:message_id>/retry"): ("admin", None),
 }
 ALLOWED = {
     "public": {"anonymous", "patient", "clinician", "admin"},
@@ -87,15 +89,21 @@ def world(app):
         "patient": make_patient(a),
         "their_patient": make_patient(b),
         "their_admin": make_staff(b, role="admin"),
+        "message": make_message(a, "ours", "dead"),
+        "their_message": make_message(b, "theirs", "dead"),
     }
     headers = {role: auth(people[role]) for role in ("admin", "clinician", "patient")}
     return people, headers | {"anonymous": {}}
 
 
-def url_for(rule, patient_id=1, staff_id=1):
-    return rule.replace("<int:patient_id>", str(patient_id)).replace(
-        "<int:staff_id>", str(staff_id)
-    )
+def url_for(rule, patient_id=1, staff_id=1, message_id=1):
+    for name, value in [
+        ("patient_id", patient_id),
+        ("staff_id", staff_id),
+        ("message_id", message_id),
+    ]:
+        rule = rule.replace(f"<int:{name}>", str(value))
+    return rule
 
 
 def call(client, method, url, headers, body):
@@ -141,8 +149,10 @@ def test_other_clinics_objects_look_like_missing_ones(client, world, endpoint, r
     method, rule = endpoint
     _, body = POLICY[endpoint]
     people, headers = world
-    other = url_for(rule, people["their_patient"].id, people["their_admin"].id)
-    missing = url_for(rule, 999_999, 999_999)
+    other = url_for(
+        rule, people["their_patient"].id, people["their_admin"].id, people["their_message"].id
+    )
+    missing = url_for(rule, 999_999, 999_999, 999_999)
     refused = call(client, method, other, headers[role], body)
     absent = call(client, method, missing, headers[role], body)
     assert refused.status_code == absent.status_code == 404
@@ -156,7 +166,7 @@ def test_own_clinics_objects_are_reachable(client, world, endpoint):
     _, body = POLICY[endpoint]
     people, headers = world
     role = "admin"
-    url = url_for(rule, people["patient"].id, people["clinician"].id)
+    url = url_for(rule, people["patient"].id, people["clinician"].id, people["message"].id)
     response = call(client, method, url, headers[role], body)
     assert response.status_code != 404 or response.json["message"] == "No transplant is recorded."
     assert response.status_code < 500
