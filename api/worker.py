@@ -26,6 +26,16 @@ from models import db, utcnow
 log = logging.getLogger(__name__)
 
 
+class _SkipOverlapNotices(logging.Filter):
+    """A drain still running when the next tick comes is normal here, not worth a warning."""
+
+    def filter(self, record):
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkipOverlapNotices())
+
+
 @dataclass
 class Worker:
     app: Flask

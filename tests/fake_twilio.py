@@ -7,7 +7,6 @@ MessagingServiceSid; Body, MediaUrl or ContentSid). Faults are scripted per requ
 
 import base64
 import copy
-import itertools
 import json
 import re
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 SPEC_FILE = Path(__file__).parent / "fixtures" / "twilio_messages_openapi.json"
@@ -26,6 +25,11 @@ PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-0123456789abcdef"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
 
 
 @dataclass
@@ -43,8 +47,7 @@ class FakeTwilio:
         self.errors: list[str] = []  # every request that Twilio would have refused
         self.script: list[Fault] = []  # faults for the next requests, in order
         self.by_number: dict[str, Fault] = {}  # a fault for every message to a number
-        self._sids = (f"SM{uuid.uuid4().hex}" for _ in itertools.count())
-        self.server = make_server("127.0.0.1", 0, self, threaded=True)
+        self.server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=_Quiet)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         spec = json.loads(SPEC_FILE.read_text())
         spec["servers"] = [{"url": self.base_url}]
@@ -137,7 +140,7 @@ class FakeTwilio:
             time.sleep(fault.delay)
             if fault.status >= 400:
                 return self._error(fault.status, fault.code, "scripted fault")
-        sid = next(self._sids)
+        sid = f"SM{uuid.uuid4().hex}"
         message = dict(request.form) | {"sid": sid}
         with self.lock:
             self.received.append(message)
