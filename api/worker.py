@@ -68,6 +68,7 @@ class Worker:
                     batch_size=current_app.config["OUTBOX_BATCH_SIZE"],
                     status_callback=self.status_callback,
                     send_timeout=current_app.config["TWILIO_HTTP_TIMEOUT"],
+                    commit_every=current_app.config["OUTBOX_COMMIT_EVERY"],
                 )
                 if stats["claimed"] or stats["expired"]:
                     log.info("dispatch: %s", dict(stats))

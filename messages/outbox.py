@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Message, SmsOptOut
@@ -173,12 +173,25 @@ def _finish(session, message, status, now, *, code=None, error=None, hooks=True)
 
 
 def record_sent(session, message_id: int, *, worker_id: str, sid: str, now: datetime) -> bool:
-    message = _leased(session, message_id, worker_id)
-    if message is None:
-        return False
-    message.twilio_sid, message.sent_at = sid, now
-    _finish(session, message, "sent", now)
-    return True
+    """One UPDATE guarded by the lease (the hot path: no read first)."""
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id, Message.status == "sending", Message.leased_by == worker_id
+        )
+        .values(
+            status="sent",
+            twilio_sid=sid,
+            sent_at=now,
+            updated_at=now,
+            error_code=None,
+            error_message=None,
+            leased_by=None,
+            lease_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def record_retry(session, message_id, *, worker_id, code, error, now, policy) -> str | None:

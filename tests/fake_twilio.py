@@ -40,14 +40,14 @@ class Fault:
 
 
 class FakeTwilio:
-    def __init__(self, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN):
-        self.account_sid, self.auth_token = account_sid, auth_token
+    def __init__(self, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, port=0, validate=True):
+        self.account_sid, self.auth_token, self.validate = account_sid, auth_token, validate
         self.lock = threading.Lock()
         self.received: list[dict] = []  # every accepted message, in arrival order
         self.errors: list[str] = []  # every request that Twilio would have refused
         self.script: list[Fault] = []  # faults for the next requests, in order
         self.by_number: dict[str, Fault] = {}  # a fault for every message to a number
-        self.server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=_Quiet)
+        self.server = make_server("127.0.0.1", port, self, threaded=True, request_handler=_Quiet)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         spec = json.loads(SPEC_FILE.read_text())
         spec["servers"] = [{"url": self.base_url}]
@@ -109,7 +109,8 @@ class FakeTwilio:
         if request.headers.get("Authorization") != expected:
             return self._refuse(401, 20003, "Authenticate")
         try:
-            self.openapi.validate_request(WerkzeugOpenAPIRequest(request))
+            if self.validate:
+                self.openapi.validate_request(WerkzeugOpenAPIRequest(request))
         except Exception as exc:  # any validation error is a refusal Twilio would make
             return self._refuse(400, 21601, f"invalid request: {exc}")
         form = request.form
@@ -167,3 +168,15 @@ class FakeTwilio:
             "subresource_uris": {},
         }
         return Response(json.dumps(body), status=201, content_type="application/json")
+
+
+if __name__ == "__main__":  # a fake Twilio in its own process (benchmarks)
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--no-validate", action="store_true")
+    args = parser.parse_args()
+    fake = FakeTwilio(port=args.port, validate=not args.no_validate)
+    print(f"fake Twilio on {fake.base_url}", flush=True)
+    fake.server.serve_forever()
