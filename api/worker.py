@@ -34,6 +34,7 @@ class _SkipOverlapNotices(logging.Filter):
 
 
 logging.getLogger("apscheduler.scheduler").addFilter(_SkipOverlapNotices())
+logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)  # every tick
 
 
 @dataclass
