@@ -188,3 +188,56 @@ def test_bad_credentials_are_retried_not_lost(app, fake):
     db.session.refresh(message)
     assert message.status == "queued" and message.error_code == "20003"
     fake.errors.clear()  # the fake refused the bad credentials, as Twilio would
+
+
+def test_connection_refused_is_transient(app, fake):
+    app.config["TWILIO_API_BASE_URL"] = "http://127.0.0.1:9"  # nothing listens there
+    message = queue()
+    assert run_dispatch(app, NOW)["retried"] == 1
+    db.session.refresh(message)
+    assert message.status == "queued" and message.error_code is None
+
+
+def test_stopping_finishes_the_send_in_flight_and_releases_the_rest(app, fake):
+    """What SIGTERM does: the current send completes and is recorded; unsent leases go back."""
+    import threading
+
+    from messages import dispatch
+    from messages.gateways import gateway_from_config
+
+    for i in range(5):
+        queue(f"k{i}")
+    stop, real = threading.Event(), gateway_from_config(app.config)
+
+    class StopAfterFirst:
+        def send(self, **kwargs):
+            sid = real.send(**kwargs)
+            stop.set()  # the signal arrives during the first send
+            return sid
+
+    stats = dispatch.dispatch_batch(
+        db.session,
+        StopAfterFirst(),
+        now_fn=lambda: NOW,
+        worker_id="w",
+        policy=OutboxPolicy(),
+        batch_size=50,
+        status_callback=None,
+        send_timeout=1.0,
+        stop=stop,
+    )
+    assert (stats["sent"], stats["released"]) == (1, 4)
+    rows = db.session.scalars(select(Message).order_by(Message.id)).all()
+    assert [(m.status, m.attempts, m.leased_by) for m in rows] == [("sent", 1, None)] + [
+        ("queued", 0, None)
+    ] * 4
+    assert len(fake.received) == 1
+
+
+def test_the_web_app_never_starts_the_scheduler(app):
+    import threading
+
+    assert not any(
+        "APScheduler" in t.name or "apscheduler" in repr(t) for t in threading.enumerate()
+    )
+    assert "apscheduler" not in repr(app.extensions).lower()

@@ -115,3 +115,19 @@ def test_a_worker_killed_mid_batch_loses_nothing(app, tmp_path):
     )
     assert len(received) == 1000  # nothing lost
     assert duplicates <= 10  # bounded by the outcomes not yet committed (OUTBOX_COMMIT_EVERY)
+
+
+def test_notify_wakes_an_idle_worker_at_once(app, tmp_path):
+    """Polling every 30 s, the worker still sends within a second or two of the commit."""
+    with FakeTwilio() as fake:
+        worker = start_worker(fake, tmp_path, OUTBOX_POLL_SECONDS=30)
+        try:
+            time.sleep(3)  # started, first (empty) run done, now idle until the next poll
+            started = time.monotonic()
+            queue_messages(1)
+            assert fake.wait_for(1, timeout=10)
+            latency = time.monotonic() - started
+        finally:
+            stop([worker])
+    print(f"\nNOTIFY wake-up: sent {latency:.2f} s after the commit (poll interval 30 s)")
+    assert latency < 5
