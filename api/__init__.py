@@ -64,8 +64,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:
+    import triage.escalation  # noqa: F401 - registers the page-failure hook and the ACK handler
     from api.auth import guards  # noqa: F401 - registers the JWT loaders
     from api.resources import (
+        alerts,
         audit_events,
         auth,
         clinical,
@@ -73,11 +75,12 @@ def _register_blueprints(app: Flask, api: Api) -> None:
         me,
         messages,
         patients,
+        reports,
         staff,
         webhooks,
     )
 
-    for module in (auth, patients, clinical, me, staff, audit_events, messages):
+    for module in (auth, patients, clinical, me, reports, alerts, staff, audit_events, messages):
         api.register_blueprint(module.blp)
     for blueprint in (health.blp, webhooks.blp, messages.metrics):
         app.register_blueprint(blueprint)

@@ -67,6 +67,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         "OUTBOX_BATCH_SIZE": _int(environ, "OUTBOX_BATCH_SIZE", 50),
         "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 60),
         "OUTBOX_COMMIT_EVERY": _int(environ, "OUTBOX_COMMIT_EVERY", 10),
+        "ESCALATION_POLL_SECONDS": float(environ.get("ESCALATION_POLL_SECONDS") or 10),
         "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS") or 2),
         "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BACKOFF_BASE_SECONDS": float(environ.get("OUTBOX_BACKOFF_BASE_SECONDS") or 5),

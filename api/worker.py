@@ -22,6 +22,7 @@ from messages import dispatch
 from messages.gateways import gateway_from_config
 from messages.outbox import OutboxPolicy
 from models import db, utcnow
+from triage import escalation
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,19 @@ class Worker:
 
     def jobs(self):
         """(id, function, interval seconds). Later features add their jobs here."""
-        return [("dispatch_outbox", self.dispatch_outbox, self.app.config["OUTBOX_POLL_SECONDS"])]
+        return [
+            ("dispatch_outbox", self.dispatch_outbox, self.app.config["OUTBOX_POLL_SECONDS"]),
+            ("escalate_alerts", self.escalate_alerts, self.app.config["ESCALATION_POLL_SECONDS"]),
+        ]
+
+    def escalate_alerts(self):
+        """Open alerts past their acknowledgement deadline go to the next level."""
+        with self.app.app_context():
+            try:
+                escalation.escalate_due(db.session, now=utcnow())
+                db.session.commit()  # on PostgreSQL the queued pages NOTIFY the dispatcher
+            finally:
+                db.session.remove()
 
     def dispatch_outbox(self):
         with self.app.app_context():

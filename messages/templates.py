@@ -35,6 +35,23 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "Responda STOP para dejar de recibir textos, START para reanudar. En una emergencia "
         "llame al número de emergencias local.",
     },
+    # Replies to a nurse's "ACK <case>".
+    "ack_done": {
+        "en": "Case {case} acknowledged. Thank you.",
+        "es": "Caso {case} confirmado. Gracias.",
+    },
+    "ack_already": {
+        "en": "Case {case} was already acknowledged. Nothing changed.",
+        "es": "El caso {case} ya estaba confirmado. Nada cambió.",
+    },
+    "ack_unknown": {
+        "en": "No open case {case}. Nothing changed.",
+        "es": "No hay un caso abierto {case}. Nada cambió.",
+    },
+    "ack_not_paged": {
+        "en": "This number was not paged for case {case}. Nothing changed.",
+        "es": "Este número no fue avisado del caso {case}. Nada cambió.",
+    },
     "opted_out": {
         "en": "You will get no more texts from this number. Reply START to resume.",
         "es": "No recibirá más textos de este número. Responda START para reanudar.",

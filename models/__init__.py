@@ -6,8 +6,22 @@ from models.base import Base, db, utcnow
 from models.clinics import Clinic, Staff
 from models.messages import InboundMessage, Message, SmsOptOut
 from models.patients import Dose, LabResult, Patient
+from models.triage import (
+    Alert,
+    AlertPage,
+    EscalationPolicy,
+    IdempotencyRecord,
+    ReportItem,
+    SymptomReport,
+)
 
 __all__ = [
+    "Alert",
+    "AlertPage",
+    "EscalationPolicy",
+    "IdempotencyRecord",
+    "ReportItem",
+    "SymptomReport",
     "AuditEvent",
     "Base",
     "Clinic",

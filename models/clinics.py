@@ -2,7 +2,7 @@
 
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Time
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
@@ -19,6 +19,10 @@ class Clinic(db.Model):
     # Default quiet hours for the clinic's patients (local time), PROPOSED 21:00-08:00.
     quiet_hours_start: Mapped[time] = mapped_column(Time, default=time(21, 0))
     quiet_hours_end: Mapped[time] = mapped_column(Time, default=time(8, 0))
+    # What the app tells patients to call (clinical-rules §3): the 24-hour line and emergencies.
+    care_team_phone: Mapped[str | None] = mapped_column(String(16))
+    emergency_number: Mapped[str] = mapped_column(String(8), default="911")
+    triage_settings: Mapped[dict | None] = mapped_column(JSON)  # overrides of PROPOSED values
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     staff: Mapped[list["Staff"]] = relationship(back_populates="clinic")
@@ -36,6 +40,7 @@ class Staff(db.Model):
     phone: Mapped[str | None] = mapped_column(String(16))  # E.164
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

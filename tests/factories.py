@@ -83,3 +83,20 @@ def make_message(clinic, key, status):
     message.status = status
     db.session.commit()
     return message
+
+
+def make_alert(patient, urgency="urgent", codes=("fever",)):
+    from triage import escalation
+
+    alert = escalation.raise_alert(
+        db.session,
+        patient,
+        urgency=urgency,
+        source="report",
+        symptom_codes=list(codes),
+        rule_ids=["T-FEV"],
+        now=utcnow(),
+        base_url="https://care.example.org",
+    )
+    db.session.commit()
+    return alert

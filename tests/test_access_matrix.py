@@ -7,7 +7,14 @@ POLICY names who may call each endpoint. A new endpoint that is not in POLICY fa
 
 import pytest
 
-from tests.factories import auth, make_clinic, make_message, make_patient, make_staff
+from tests.factories import (
+    auth,
+    make_alert,
+    make_clinic,
+    make_message,
+    make_patient,
+    make_staff,
+)
 
 PATIENT_BODY = {"display_name": "X", "phone": "+12025550143", "timezone": "UTC", "sex": "male"}
 DOSE_BODY = {
@@ -57,6 +64,27 @@ POLICY = {
     ("GET", "/api/v1/audit-events"): ("admin", None),
     ("GET", "/api/v1/messages"): ("admin", None),
     ("POST", "/api/v1/messages/<int:message_id>/retry"): ("admin", None),
+    ("GET", "/api/v1/symptom-catalogue"): ("anyone signed in", None),
+    ("POST", "/api/v1/me/symptom-reports"): ("patient", {"items": [{"symptom": "chills"}]}),
+    ("GET", "/api/v1/me/symptom-reports"): ("patient", None),
+    ("GET", "/api/v1/me/alerts"): ("patient", None),
+    ("GET", "/api/v1/patients/<int:patient_id>/symptom-reports"): ("staff", None),
+    ("GET", "/api/v1/alerts"): ("staff", None),
+    ("GET", "/api/v1/alerts/<int:alert_id>"): ("staff", None),
+    ("POST", "/api/v1/alerts/<int:alert_id>/ack"): ("staff", None),
+    ("POST", "/api/v1/alerts/<int:alert_id>/resolve"): ("staff", {"note": "Called back."}),
+    ("GET", "/api/v1/escalation-policy"): ("admin", None),
+    ("PUT", "/api/v1/escalation-policy"): (
+        "admin",
+        {
+            "levels": [
+                {"recipients": ["on_call"], "timeout_minutes": {"urgent": 10, "emergency": 5}}
+            ],
+            "repeat_count": 1,
+        },
+    ),
+    ("GET", "/api/v1/triage-settings"): ("admin", None),
+    ("PATCH", "/api/v1/triage-settings"): ("admin", {"vod_days_after_hsct": 100}),
 }
 ALLOWED = {
     "public": {"anonymous", "patient", "clinician", "admin"},
@@ -92,16 +120,20 @@ def world(app):
         "message": make_message(a, "ours", "dead"),
         "their_message": make_message(b, "theirs", "dead"),
     }
+    people["alert"] = make_alert(people["patient"])
+    people["their_alert"] = make_alert(people["their_patient"])
     headers = {role: auth(people[role]) for role in ("admin", "clinician", "patient")}
     return people, headers | {"anonymous": {}}
 
 
-def url_for(rule, patient_id=1, staff_id=1, message_id=1):
-    for name, value in [
-        ("patient_id", patient_id),
-        ("staff_id", staff_id),
-        ("message_id", message_id),
-    ]:
+def url_for(rule, patient_id=1, staff_id=1, message_id=1, alert_id=1):
+    ids = {
+        "patient_id": patient_id,
+        "staff_id": staff_id,
+        "message_id": message_id,
+        "alert_id": alert_id,
+    }
+    for name, value in ids.items():
         rule = rule.replace(f"<int:{name}>", str(value))
     return rule
 
@@ -150,9 +182,13 @@ def test_other_clinics_objects_look_like_missing_ones(client, world, endpoint, r
     _, body = POLICY[endpoint]
     people, headers = world
     other = url_for(
-        rule, people["their_patient"].id, people["their_admin"].id, people["their_message"].id
+        rule,
+        people["their_patient"].id,
+        people["their_admin"].id,
+        people["their_message"].id,
+        people["their_alert"].id,
     )
-    missing = url_for(rule, 999_999, 999_999, 999_999)
+    missing = url_for(rule, 999_999, 999_999, 999_999, 999_999)
     refused = call(client, method, other, headers[role], body)
     absent = call(client, method, missing, headers[role], body)
     assert refused.status_code == absent.status_code == 404
@@ -166,7 +202,9 @@ def test_own_clinics_objects_are_reachable(client, world, endpoint):
     _, body = POLICY[endpoint]
     people, headers = world
     role = "admin"
-    url = url_for(rule, people["patient"].id, people["clinician"].id, people["message"].id)
+    url = url_for(
+        rule, people["patient"].id, people["clinician"].id, people["message"].id, people["alert"].id
+    )
     response = call(client, method, url, headers[role], body)
     assert response.status_code != 404 or response.json["message"] == "No transplant is recorded."
     assert response.status_code < 500

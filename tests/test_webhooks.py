@@ -157,12 +157,12 @@ def test_inbound_is_deduplicated_on_message_sid(client, app):
 
     inbound.register_handler(handler)
     try:
-        first = sms(client, "ACK 7KQ2").get_data(as_text=True)
-        again = sms(client, "ACK 7KQ2").get_data(as_text=True)
+        first = sms(client, "CALL ME 7KQ2").get_data(as_text=True)
+        again = sms(client, "CALL ME 7KQ2").get_data(as_text=True)
     finally:
         inbound._handlers.remove(handler)
     assert first == again and "Got it." in first
-    assert calls == ["ACK 7KQ2"]
+    assert calls == ["CALL ME 7KQ2"]
     assert len(db.session.scalars(select(InboundMessage)).all()) == 1
 
 

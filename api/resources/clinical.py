@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from api.auth.guards import STAFF, patient_of_my_clinic, roles_required
 from api.pagination import paginate
+from api.resources.reports import base_url
 from api.schemas.clinical import (
     DoseSchema,
     LabResultSchema,
@@ -17,6 +18,7 @@ from api.schemas.patients import PatientSchema
 from models import Dose, LabResult, db, utcnow
 from models.errors import NotFound
 from schedules import facts
+from triage import reports
 
 blp = Blueprint(
     "clinical",
@@ -107,6 +109,9 @@ class Labs(MethodView):
     def post(self, body, patient_id):
         """Record a lab result (bilirubin, AST, ALT, ALP, QTc)"""
         patient = patient_of_my_clinic(patient_id, "patient.lab.create", {"kind": body["kind"]})
-        lab = facts.record_lab(db.session, patient, body, staff_id=current_user.id, now=utcnow())
+        now = utcnow()
+        lab = facts.record_lab(db.session, patient, body, staff_id=current_user.id, now=now)
+        db.session.flush()
+        reports.evaluate_lab(db.session, patient, lab, now=now, base_url=base_url())
         db.session.commit()
         return lab

@@ -15,6 +15,7 @@ class StaffSchema(Schema):
     phone = Phone(allow_none=True)
     password = Text(128, 12, required=True, load_only=True)
     active = StrictBool(load_default=True)
+    on_call = StrictBool(load_default=False, metadata={"description": "Paged by on_call levels"})
     sms_opted_out = fields.Boolean(dump_only=True, metadata={"description": "Replied STOP"})
     created_at = Instant(dump_only=True)
 
@@ -25,6 +26,7 @@ class StaffUpdateSchema(Schema):
     phone = Phone(allow_none=True)
     password = Text(128, 12, load_only=True)
     active = StrictBool()
+    on_call = StrictBool()
 
 
 class ClinicSchema(Schema):
@@ -33,6 +35,8 @@ class ClinicSchema(Schema):
     timezone = TimeZone()
     quiet_hours_start = fields.Time()
     quiet_hours_end = fields.Time()
+    care_team_phone = Phone(allow_none=True, metadata={"description": "24-hour line patients call"})
+    emergency_number = fields.String(validate=validate.Regexp(r"^[0-9]{2,8}$"))
 
 
 class ClinicUpdateSchema(ClinicSchema):

@@ -1,0 +1,168 @@
+"""The care team's alerts (acknowledge, resolve) and the clinic's escalation settings (admins)."""
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import case, func, select
+
+from api.audit import audit
+from api.auth.guards import ADMIN, STAFF, roles_required
+from api.pagination import paginate
+from api.schemas.triage import (
+    AlertQueryArgsSchema,
+    AlertSchema,
+    EscalationPolicySchema,
+    ResolveSchema,
+)
+from models import Alert, EscalationPolicy, Staff, db, utcnow
+from models.errors import DomainError, NotFound
+from triage import escalation
+from triage.settings import DEFAULTS, describe
+
+blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Alerts and escalation")
+
+
+def alert_of_my_clinic(alert_id: int) -> Alert:
+    alert = db.session.get(Alert, alert_id)
+    if alert is None or alert.clinic_id != current_user.clinic_id:
+        audit("alert.read", target=f"alert:{alert_id}", outcome="denied")
+        raise NotFound("Alert not found.")
+    return alert
+
+
+@blp.route("/alerts")
+class Alerts(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(AlertQueryArgsSchema, location="query")
+    @blp.response(200, AlertSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """List the clinic's alerts: unacknowledged and most urgent first, then oldest first"""
+        stmt = select(Alert).where(Alert.clinic_id == current_user.clinic_id)
+        for name in ("urgency", "status", "patient_id"):
+            if name in args:
+                stmt = stmt.where(getattr(Alert, name) == args[name])
+        order = (
+            case((Alert.status == "open", 0), (Alert.status == "acknowledged", 1), else_=2),
+            case((Alert.urgency == "emergency", 0), (Alert.urgency == "urgent", 1), else_=2),
+            Alert.created_at,
+        )
+        return paginate(stmt.order_by(*order), pagination_parameters)
+
+
+@blp.route("/alerts/<int:alert_id>")
+class AlertById(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, AlertSchema)
+    def get(self, alert_id):
+        """Get an alert"""
+        alert = alert_of_my_clinic(alert_id)
+        audit("alert.read", target=f"alert:{alert.id}", detail={"patient": alert.patient_id})
+        db.session.commit()
+        return alert
+
+
+@blp.route("/alerts/<int:alert_id>/ack")
+class AlertAck(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, AlertSchema)
+    def post(self, alert_id):
+        """Acknowledge an alert: paging stops, and the patient sees that it has been seen"""
+        alert = alert_of_my_clinic(alert_id)
+        escalation.acknowledge(db.session, alert, current_user, now=utcnow(), via="api")
+        db.session.commit()
+        return alert
+
+
+@blp.route("/alerts/<int:alert_id>/resolve")
+class AlertResolve(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(ResolveSchema)
+    @blp.response(200, AlertSchema)
+    def post(self, body, alert_id):
+        """Resolve an alert with a note"""
+        alert = alert_of_my_clinic(alert_id)
+        escalation.resolve(db.session, alert, current_user, body["note"], now=utcnow())
+        db.session.commit()
+        return alert
+
+
+@blp.route("/escalation-policy")
+class Policy(MethodView):
+    @roles_required(*ADMIN)
+    @blp.response(200, EscalationPolicySchema)
+    def get(self):
+        """The escalation policy in force (the PROPOSED default until an admin sets one)"""
+        return escalation.current_policy(db.session, current_user.clinic_id)
+
+    @roles_required(*ADMIN)
+    @blp.arguments(EscalationPolicySchema)
+    @blp.response(200, EscalationPolicySchema)
+    def put(self, body):
+        """Replace the escalation policy (a new version; earlier ones are kept)"""
+        ids = {t for level in body["levels"] for t in level["recipients"] if isinstance(t, int)}
+        known = set(
+            db.session.scalars(
+                select(Staff.id).where(
+                    Staff.id.in_(ids),
+                    Staff.clinic_id == current_user.clinic_id,
+                    Staff.active.is_(True),
+                    Staff.phone.is_not(None),
+                )
+            )
+        )
+        if ids - known:
+            raise DomainError(
+                "Unknown, inactive or phoneless staff in the policy.",
+                {"levels": [f"Not pageable: {sorted(ids - known)}"]},
+            )
+        version = (
+            db.session.scalar(
+                select(func.max(EscalationPolicy.version)).where(
+                    EscalationPolicy.clinic_id == current_user.clinic_id
+                )
+            )
+            or 0
+        ) + 1
+        db.session.add(
+            EscalationPolicy(
+                clinic_id=current_user.clinic_id,
+                version=version,
+                created_by_id=current_user.id,
+                created_at=utcnow(),
+                **body,
+            )
+        )
+        audit("escalation_policy.update", detail={"version": version})
+        db.session.commit()
+        return escalation.current_policy(db.session, current_user.clinic_id)
+
+
+@blp.route("/triage-settings")
+class TriageSettings(MethodView):
+    @roles_required(*ADMIN)
+    def get(self):
+        """The clinic's triage thresholds: defaults, overrides and where each comes from"""
+        return {"settings": describe(current_user.clinic.triage_settings)}
+
+    @roles_required(*ADMIN)
+    def patch(self):
+        """Override PROPOSED triage values, e.g. {"vod_days_after_hsct": 120}"""
+        from flask import request
+
+        changes = request.get_json(silent=True)
+        if not isinstance(changes, dict) or not changes:
+            raise DomainError("Send a JSON object of settings to change.")
+        errors = {k: ["Unknown setting."] for k in changes if not hasattr(DEFAULTS, k)}
+        errors |= {
+            k: ["Must be a positive number."]
+            for k, v in changes.items()
+            if k not in errors and (isinstance(v, bool) or not isinstance(v, int | float) or v <= 0)
+        }
+        if errors:
+            raise DomainError("Some settings are invalid.", errors)
+        clinic = current_user.clinic
+        clinic.triage_settings = (clinic.triage_settings or {}) | changes
+        audit("triage_settings.update", detail={"fields": sorted(changes)})
+        db.session.commit()
+        return {"settings": describe(clinic.triage_settings)}

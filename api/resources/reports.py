@@ -1,0 +1,122 @@
+"""Symptom reports from the app, the catalogue they draw on, and the patient's alerts."""
+
+from flask import current_app, jsonify, request
+from flask.views import MethodView
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from api import idempotency
+from api.auth.guards import PATIENT, STAFF, patient_of_my_clinic, roles_required
+from api.pagination import paginate
+from api.schemas.triage import MyAlertSchema, SymptomReportOutSchema, SymptomReportSchema
+from models import Alert, Clinic, SymptomReport, db, utcnow
+from triage import reports
+from triage.catalogue import CATALOGUE
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Symptom reports")
+
+
+def base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+
+
+def report_view(report: SymptomReport) -> dict:
+    """The stored answer: replays of the same Idempotency-Key get exactly this."""
+    clinic = db.session.get(Clinic, report.clinic_id)
+    body = SymptomReportOutSchema().dump(report)
+    body["care_team"] = {
+        "care_team_phone": clinic.care_team_phone,
+        "emergency_number": clinic.emergency_number,
+    }
+    return body
+
+
+@blp.route("/symptom-catalogue")
+class Catalogue(MethodView):
+    @roles_required("patient", *STAFF)
+    def get(self):
+        """The symptoms and measurements a report may contain, with their details"""
+        return [
+            {
+                "symptom": s.code,
+                "rule_id": s.rule_id,
+                "label_section": s.label_section,
+                "text": s.text,
+                "details": list(s.details),
+                "measurement": s.measurement,
+            }
+            for s in CATALOGUE.values()
+        ]
+
+
+@blp.route("/me/symptom-reports")
+class MyReports(MethodView):
+    @roles_required(*PATIENT)
+    @blp.arguments(SymptomReportSchema)
+    @blp.response(201, SymptomReportOutSchema)
+    @blp.alt_response(409, description="The same Idempotency-Key is still being processed")
+    @blp.doc(
+        parameters=[
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string", "minLength": 8, "maxLength": 128},
+            }
+        ]
+    )
+    def post(self, body):
+        """Report symptoms; the answer says how urgent it is and what to do now"""
+        now = utcnow()
+        record, stored = idempotency.claim(
+            db.session,
+            patient_id=current_user.id,
+            key=idempotency.request_key(),
+            digest=idempotency.body_hash(),
+            now=now,
+        )
+        db.session.commit()
+        if stored is None:
+            report, _ = reports.record_report(
+                db.session, current_user, body, now=now, base_url=base_url()
+            )
+            stored = report_view(report)
+            record.status, record.response = "done", stored
+            db.session.commit()
+        response = jsonify(stored)
+        response.status_code = 201
+        return response
+
+    @roles_required(*PATIENT)
+    @blp.response(200, SymptomReportOutSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """List my reports, newest first"""
+        stmt = select(SymptomReport).where(SymptomReport.patient_id == current_user.id)
+        return paginate(stmt.order_by(SymptomReport.id.desc()), pagination_parameters)
+
+
+@blp.route("/patients/<int:patient_id>/symptom-reports")
+class PatientReports(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, SymptomReportOutSchema(many=True))
+    @blp.paginate()
+    def get(self, patient_id, pagination_parameters):
+        """List a patient's reports, newest first"""
+        patient = patient_of_my_clinic(patient_id, "patient.reports.read")
+        stmt = select(SymptomReport).where(SymptomReport.patient_id == patient.id)
+        result = paginate(stmt.order_by(SymptomReport.id.desc()), pagination_parameters)
+        db.session.commit()
+        return result
+
+
+@blp.route("/me/alerts")
+class MyAlerts(MethodView):
+    @roles_required(*PATIENT)
+    @blp.response(200, MyAlertSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        """My reports that reached the care team, and whether they have seen them"""
+        stmt = select(Alert).where(Alert.patient_id == current_user.id, Alert.source == "report")
+        return paginate(stmt.order_by(Alert.id.desc()), pagination_parameters)

@@ -1,0 +1,285 @@
+"""Symptom triage (clinical-rules §2): pure functions of the report, the patient's facts, their
+recent readings and the clinic's settings. No database, no Flask.
+
+Every urgency level is PROPOSED in the spec (the label defines none); thresholds cite sources.
+The highest matching level wins.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+
+RULESET_VERSION = "2026-11-25.1"
+LEVELS = ("none", "routine", "urgent", "emergency")
+
+
+def worst(*levels: str) -> str:
+    return max(levels, key=LEVELS.index, default="none")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-clinic values; every one is PROPOSED in clinical-rules.md except where noted."""
+
+    fever_once_c: Decimal = Decimal("38.3")  # IDSA/ASCO (REF-10)
+    fever_sustained_c: Decimal = Decimal("38.0")  # IDSA/ASCO (REF-10), over an hour
+    fever_sustained_minutes: int = 60  # REF-10
+    weight_urgent_pct: Decimal = Decimal("5")  # W-1
+    weight_watch_pct: Decimal = Decimal("2")  # W-2
+    weight_rise_days: int = 3  # W-3
+    weight_above_min_pct: Decimal = Decimal("2")  # W-4
+    weight_min_window_days: int = 7  # W-4
+    vod_days_after_last_dose: int = 56  # R-VOD-WIN (a): latest observed onset, not a safe bound
+    vod_days_after_hsct: int = 100  # R-VOD-WIN (b)
+    infusion_tail_hours: int = 24  # T-IRR "shortly after"
+    bilirubin_vod_mg_dl: Decimal = Decimal("2")  # L-1 (REF-6, REF-7)
+    qtc_urgent_ms: int = 500  # L-4
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    details: frozenset = frozenset()
+    severity: int | None = None  # PRO-CTCAE 0-4
+    value: Decimal | None = None  # normalised: degrees C, or kg
+
+
+@dataclass(frozen=True)
+class Facts:
+    first_dose: date | None = None
+    last_dose: date | None = None
+    hsct_date: date | None = None
+    last_infusion_end: datetime | None = None
+    baseline_weight_kg: Decimal | None = None
+    baseline_weight_hsct_kg: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Earlier readings, oldest first: (instant, value) with °C and kg."""
+
+    temperatures: tuple = ()
+    weights: tuple = ()
+
+
+@dataclass(frozen=True)
+class Match:
+    rule_id: str
+    label_section: str
+    urgency: str
+    advice: str
+
+
+@dataclass
+class Result:
+    urgency: str = "none"
+    matches: list[Match] = field(default_factory=list)
+
+    def add(self, rule_id, section, urgency, advice):
+        self.matches.append(Match(rule_id, section, urgency, advice))
+        self.urgency = worst(self.urgency, urgency)
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return sorted({m.rule_id for m in self.matches})
+
+    @property
+    def advice(self) -> list[str]:
+        keys = [m.advice for m in sorted(self.matches, key=lambda m: -LEVELS.index(m.urgency))]
+        return list(dict.fromkeys(keys))
+
+
+def in_vod_window(facts: Facts, today: date, s: Settings) -> bool:
+    """R-VOD-WIN: first dose -> last dose + 56 d, or HSCT day 0 -> day +100."""
+    after_doses = facts.first_dose is not None and (
+        facts.first_dose <= today <= facts.last_dose + timedelta(days=s.vod_days_after_last_dose)
+    )
+    after_hsct = facts.hsct_date is not None and (
+        facts.hsct_date <= today <= facts.hsct_date + timedelta(days=s.vod_days_after_hsct)
+    )
+    return after_doses or after_hsct
+
+
+def triage(
+    items, facts: Facts, readings: Readings, s: Settings, now: datetime, today: date
+) -> Result:
+    result = Result()
+    codes = {i.code for i in items}
+    by_code = {i.code: i for i in items}
+    vod = in_vod_window(facts, today, s)
+    _fever(result, items, codes, by_code, readings, s, now)
+    _weight(result, items, codes, facts, readings, s, vod)
+    _liver_and_abdomen(result, codes, by_code, vod)
+    _breathing_rash_bleeding(result, codes, by_code)
+    _others(result, codes)
+    _infusion(result, codes, facts, s, now)
+    return result
+
+
+def _fever(result, items, codes, by_code, readings, s, now):
+    temps = [i.value for i in items if i.code in ("fever", "temperature") and i.value is not None]
+    hot = max(temps, default=None)
+    febrile = "fever" in codes or (hot is not None and hot >= s.fever_sustained_c)
+    if not febrile:
+        return
+    danger = by_code.get("fever", Item("fever")).details & {"rigors", "confusion"}
+    if danger or codes & {"fainting", "breathing"}:
+        result.add("T-FEV", "5.2, 5.3", "emergency", "emergency")
+    if hot is None:
+        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")  # reported, not measured
+    elif hot >= s.fever_once_c or _sustained(hot, readings, s, now):
+        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")
+    elif hot >= s.fever_sustained_c:
+        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")
+        result.add("T-FEV", "5.2, 5.3", "urgent", "fever_recheck")  # PROPOSED 1-h recheck
+    elif "fever" in codes:
+        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")
+
+
+def _sustained(hot, readings, s, now) -> bool:
+    """>= 38.0 °C now and at least an hour ago, with nothing lower in between (REF-10)."""
+    if hot < s.fever_sustained_c:
+        return False
+    since = now - timedelta(minutes=s.fever_sustained_minutes)
+    recent = [(t, v) for t, v in readings.temperatures if now - timedelta(hours=24) <= t <= now]
+    for index, (taken, value) in enumerate(recent):
+        if taken <= since and value >= s.fever_sustained_c:
+            return all(v >= s.fever_sustained_c for _, v in recent[index:])
+    return False
+
+
+def _weight(result, items, codes, facts, readings, s, vod):
+    if "weight_gain" in codes:
+        result.add("T-WT", "5.1", "urgent", "urgent_liver")  # "seek immediate medical advice"
+    weights = [i.value for i in items if i.code in ("weight", "weight_gain") and i.value]
+    if not weights or not vod:
+        return
+    weight = weights[-1]
+    baseline = (facts.baseline_weight_hsct_kg if facts.hsct_date else None) or (
+        facts.baseline_weight_kg
+    )
+    if baseline:
+        pct = (weight - baseline) / baseline * 100
+        if pct >= s.weight_urgent_pct:
+            result.add("W-1", "5.1", "urgent", "urgent_liver")
+        elif pct > s.weight_watch_pct:
+            if codes & {"abdominal_swelling", "abdominal_pain", "yellow_skin"}:
+                result.add("W-2", "5.1", "urgent", "urgent_liver")
+            else:
+                result.add("W-2", "5.1", "routine", "weight_recheck")
+    daily = [v for _, v in readings.weights] + [weight]
+    rises = daily[-(s.weight_rise_days + 1) :]
+    if len(rises) == s.weight_rise_days + 1 and all(a < b for a, b in pairwise(rises)):
+        result.add("W-3", "5.1", "urgent", "urgent_liver")
+    week = [v for _, v in readings.weights[-s.weight_min_window_days :]]
+    if week and weight >= min(week) * (1 + s.weight_above_min_pct / 100):
+        result.add("W-4", "5.1", "urgent", "urgent_liver")
+
+
+def _liver_and_abdomen(result, codes, by_code, vod):
+    if "abdominal_swelling" in codes:
+        urgency = "emergency" if "breathing" in codes else "urgent"
+        result.add(
+            "T-ABD", "5.1", urgency, "emergency" if urgency == "emergency" else "urgent_liver"
+        )
+    if "abdominal_pain" in codes:
+        pain = by_code["abdominal_pain"]
+        if vod or "right_upper" in pain.details or (pain.severity or 0) >= 3:
+            result.add("T-PAIN", "5.1", "urgent", "urgent_liver")
+        else:
+            result.add("T-PAIN", "5.1", "routine", "routine")
+    if "yellow_skin" in codes:
+        result.add("T-JAUN", "5.1", "urgent", "urgent_liver")
+
+
+def _breathing_rash_bleeding(result, codes, by_code):
+    if "breathing" in codes:
+        item = by_code["breathing"]
+        if item.details & {"at_rest", "chest_pain"} or (item.severity or 0) >= 3:
+            result.add("T-BREATH", "5.4", "emergency", "emergency")
+        else:
+            result.add("T-BREATH", "5.4", "urgent", "urgent_call")
+    if "rash" in codes:
+        rash = by_code["rash"]
+        if "face_lip_throat_swelling" in rash.details or "breathing" in codes:
+            result.add("T-RASH", "5.4", "emergency", "emergency")
+        elif "pinpoint_or_purple_spots" in rash.details:
+            result.add("T-RASH", "5.3", "urgent", "urgent_bleeding")
+        else:
+            result.add("T-RASH", "5.4", "routine", "routine")
+    if "bleeding" in codes:
+        danger = {
+            "unstoppable",
+            "vomiting_blood",
+            "black_or_bloody_stool",
+            "sudden_severe_headache",
+        }
+        if by_code["bleeding"].details & danger:
+            result.add("T-BLEED", "5.3", "emergency", "emergency")
+        else:
+            result.add("T-BLEED", "5.3", "urgent", "urgent_bleeding")
+
+
+def _others(result, codes):
+    if "fainting" in codes:
+        result.add("T-SYNC", "5.5", "emergency", "emergency")
+        result.add("T-SYNC", "5.5", "emergency", "dizziness")
+    if "dizziness" in codes:
+        result.add("T-DIZZ", "5.5", "urgent", "dizziness")
+    if "chills" in codes:
+        result.add("T-CHILL", "5.4", "urgent", "urgent_infection")
+    if "infection" in codes:
+        result.add("T-INF", "5.2, 5.3", "urgent", "urgent_infection")
+    if "pregnancy" in codes:
+        result.add("T-PREG", "5.7, 8.1", "urgent", "pregnancy")
+    if "new_medicine" in codes:
+        result.add("T-MED", "5.5", "routine", "medicine")
+
+
+def _infusion(result, codes, facts, s, now):
+    """T-IRR: fever, chills, rash or breathing trouble during or soon after an infusion."""
+    if facts.last_infusion_end is None or not codes & {"fever", "chills", "rash", "breathing"}:
+        return
+    if (
+        facts.last_infusion_end - timedelta(hours=2)
+        <= now
+        <= facts.last_infusion_end + timedelta(hours=s.infusion_tail_hours)
+    ):
+        result.add("T-IRR", "5.4", worst("urgent", result.urgency), "infusion")
+
+
+def triage_lab(
+    kind: str,
+    value: Decimal,
+    unit: str,
+    uln: Decimal | None,
+    collected_at: datetime,
+    earlier,
+    latest_others,
+    facts: Facts,
+    s: Settings,
+    today: date,
+) -> Result:
+    """L-rules on a clinician-entered lab value. `earlier`: (instant, value) of the same kind and
+    unit, oldest first; `latest_others`: {kind: (value, uln)} of recent AST and ALT (L-3)."""
+    result = Result()
+    if kind == "bilirubin":
+        mg_dl = value if unit == "mg/dL" else value / Decimal("17.1")
+        if mg_dl >= s.bilirubin_vod_mg_dl and in_vod_window(facts, today, s):
+            result.add("L-1", "5.1", "urgent", "lab")
+        window = collected_at - timedelta(hours=48)
+        doubled = any(window <= t < collected_at and 0 < v and value >= 2 * v for t, v in earlier)
+        values = [v for _, v in earlier[-3:]] + [value]  # a rise on each of 3 consecutive days
+        rising = len(values) == 4 and all(a < b for a, b in pairwise(values))
+        if doubled or rising:
+            result.add("L-2", "5.1", "urgent", "lab")
+        ratios = [v / u for v, u in latest_others.values() if u]
+        if uln and value > Decimal("1.5") * uln and any(r > Decimal("2.5") for r in ratios):
+            result.add("L-3", "dose modification", "routine", "lab_dose_interruption")
+    if kind == "qtc":
+        if value > s.qtc_urgent_ms:
+            result.add("L-4", "5.5", "urgent", "lab")
+        elif value >= 481:
+            result.add("L-4", "5.5", "routine", "lab_dose_interruption")
+    return result
