@@ -131,7 +131,7 @@ def record_report(session, patient: Patient, data: dict, *, now: datetime, base_
     session.add(report)
     session.flush()
     if result.urgency != "none":
-        report.alert = escalation.raise_alert(
+        report.alert_id = escalation.raise_alert(
             session,
             patient,
             urgency=result.urgency,
@@ -140,7 +140,7 @@ def record_report(session, patient: Patient, data: dict, *, now: datetime, base_
             rule_ids=result.rule_ids,
             now=now,
             base_url=base_url,
-        )
+        ).id
     return report, result
 
 
