@@ -31,10 +31,11 @@ def seed_demo():
     if clinic is None:
         clinic = Clinic(name=DEMO_CLINIC, timezone="America/New_York")
         db.session.add(clinic)
+    clinic.care_team_phone = "+12025550100"  # 555-01XX numbers are fictional
     admin_pw, nurse_pw = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-    _upsert_staff(clinic, "admin@demo.example", "Demo Admin", "admin", admin_pw)
+    admin = _upsert_staff(clinic, "admin@demo.example", "Demo Admin", "admin", admin_pw)
     nurse = _upsert_staff(clinic, "nurse@demo.example", "Demo Nurse", "clinician", nurse_pw)
-    nurse.phone = "+15005550006"
+    admin.phone, nurse.phone, nurse.on_call = "+12025550144", "+12025550143", True
     db.session.flush()
     patient = db.session.scalar(select(Patient).where(Patient.clinic_id == clinic.id))
     if patient is None:
