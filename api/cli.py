@@ -42,7 +42,7 @@ def seed_demo():
         patient = Patient(
             clinic_id=clinic.id,
             display_name="D.P.",
-            phone="+15005550009",
+            phone="+12025550188",
             timezone="America/New_York",
             language="en",
             sex="female",
