@@ -128,6 +128,9 @@ class FakeTwilio:
         return None
 
     def handle(self, request) -> Response:
+        if request.method == "GET" and request.path == "/_received":  # for benchmarks
+            with self.lock:
+                return Response(json.dumps(self.received), content_type="application/json")
         if request.method != "POST" or not re.fullmatch(
             rf"/2010-04-01/Accounts/{self.account_sid}/Messages\.json", request.path
         ):
@@ -142,7 +145,7 @@ class FakeTwilio:
             if fault.status >= 400:
                 return self._error(fault.status, fault.code, "scripted fault")
         sid = f"SM{uuid.uuid4().hex}"
-        message = dict(request.form) | {"sid": sid}
+        message = dict(request.form) | {"sid": sid, "received_at": time.time()}
         with self.lock:
             self.received.append(message)
         body = {
