@@ -75,12 +75,25 @@ def _register_blueprints(app: Flask, api: Api) -> None:
         me,
         messages,
         patients,
+        reminders,
         reports,
         staff,
         webhooks,
     )
 
-    for module in (auth, patients, clinical, me, reports, alerts, staff, audit_events, messages):
+    blueprints = (
+        auth,
+        patients,
+        clinical,
+        me,
+        reminders,
+        reports,
+        alerts,
+        staff,
+        audit_events,
+        messages,
+    )
+    for module in blueprints:
         api.register_blueprint(module.blp)
     for blueprint in (health.blp, webhooks.blp, messages.metrics):
         app.register_blueprint(blueprint)

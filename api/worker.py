@@ -11,7 +11,7 @@ import signal
 import socket
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,6 +22,7 @@ from messages import dispatch
 from messages.gateways import gateway_from_config
 from messages.outbox import OutboxPolicy
 from models import db, utcnow
+from schedules import release
 from triage import escalation
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,23 @@ class Worker:
         return [
             ("dispatch_outbox", self.dispatch_outbox, self.app.config["OUTBOX_POLL_SECONDS"]),
             ("escalate_alerts", self.escalate_alerts, self.app.config["ESCALATION_POLL_SECONDS"]),
+            ("release_reminders", self.release_reminders, self.app.config["REMINDER_POLL_SECONDS"]),
         ]
+
+    def release_reminders(self):
+        """Due reminders: in-app now, SMS notice through the outbox, quiet hours respected."""
+        with self.app.app_context():
+            try:
+                stale = timedelta(hours=current_app.config["REMINDER_STALE_HOURS"])
+                while True:  # a full batch may mean more are due
+                    stats = release.release_due(
+                        db.session, now=utcnow(), stale_after=stale, policy=self.policy, limit=500
+                    )
+                    db.session.commit()
+                    if stats["seen"] < 500:
+                        break
+            finally:
+                db.session.remove()
 
     def escalate_alerts(self):
         """Open alerts past their acknowledgement deadline go to the next level."""

@@ -6,6 +6,7 @@ from models.base import Base, db, utcnow
 from models.clinics import Clinic, Staff
 from models.messages import InboundMessage, Message, SmsOptOut
 from models.patients import Dose, LabResult, Patient
+from models.reminders import Reminder, ScheduleRuleSetting
 from models.triage import (
     Alert,
     AlertPage,
@@ -32,6 +33,8 @@ __all__ = [
     "Message",
     "Patient",
     "RefreshToken",
+    "Reminder",
+    "ScheduleRuleSetting",
     "SmsOptOut",
     "Staff",
     "TokenFamily",

@@ -1,8 +1,8 @@
 """Changes to the patient facts that reminders are planned from (clinical-rules §1.1).
 
 Every function here takes the session and `now`, validates against the stored state, changes it,
-and never commits: the request or command that calls it owns the transaction. Issue 4 adds the
-re-planning of reminders to each of them.
+re-plans the patient's reminders (schedules.reconcile) and never commits: the request or command
+that calls it owns the transaction.
 """
 
 from datetime import date, datetime, timedelta
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import Clinic, Dose, LabResult, Patient
 from models.errors import Conflict, DomainError
+from schedules.reconcile import replan_patient
 
 MAX_INFUSION = timedelta(hours=12)
 
@@ -44,16 +45,19 @@ def create_patient(session, clinic: Clinic, data: dict, *, now: datetime) -> Pat
         patient.sms_consent_at = now
     check_patient_facts(patient)
     session.add(patient)
+    session.flush()
+    replan_patient(session, patient, now=now)
     return patient
 
 
-def update_patient(patient: Patient, changes: dict, *, now: datetime) -> Patient:
+def update_patient(session, patient: Patient, changes: dict, *, now: datetime) -> Patient:
     require_active(patient)
     if "sms_consent" in changes and changes["sms_consent"] != patient.sms_consent:
         patient.sms_consent_at = now if changes["sms_consent"] else None
     for name, value in changes.items():
         setattr(patient, name, value)
     check_patient_facts(patient)
+    replan_patient(session, patient, now=now)
     return patient
 
 
@@ -76,6 +80,7 @@ def record_dose(session, patient: Patient, data: dict, *, staff_id: int, now: da
         raise DomainError("The dose does not add up.", errors)
     dose = Dose(patient_id=patient.id, recorded_by_id=staff_id, created_at=now, **data)
     session.add(dose)
+    replan_patient(session, patient, now=now)  # a new dose extends the windows
     return dose
 
 
@@ -95,13 +100,14 @@ def record_lab(session, patient: Patient, data: dict, *, staff_id: int, now: dat
     return lab
 
 
-def set_transplant(patient: Patient, data: dict, *, now: datetime) -> Patient:
+def set_transplant(session, patient: Patient, data: dict, *, now: datetime) -> Patient:
     """Record or correct HSCT day 0 (anchor hsct_date)."""
     require_active(patient)
     if data["hsct_date"] > _local_today(patient, now) + timedelta(days=365):
         raise DomainError("Too far ahead.", {"hsct_date": ["More than a year ahead."]})
     for name, value in data.items():
         setattr(patient, name, value)
+    replan_patient(session, patient, now=now)  # a corrected day 0 moves the liver-test series
     return patient
 
 
@@ -119,10 +125,12 @@ def end_treatment(session, patient: Patient, ended_on: date, *, now: datetime) -
     if ended_on > _local_today(patient, now):
         raise DomainError("In the future.", {"treatment_ended_on": ["Not after today."]})
     patient.treatment_ended_on = ended_on
+    replan_patient(session, patient, now=now)  # the last dose is final: windows end for good
     return patient
 
 
-def unenroll_patient(patient: Patient, *, now: datetime) -> Patient:
+def unenroll_patient(session, patient: Patient, *, now: datetime) -> Patient:
     patient.status = "unenrolled"
     patient.updated_at = now
+    replan_patient(session, patient, now=now)  # cancels everything still planned
     return patient

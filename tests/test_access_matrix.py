@@ -84,6 +84,19 @@ POLICY = {
         },
     ),
     ("GET", "/api/v1/triage-settings"): ("admin", None),
+    ("GET", "/api/v1/me/reminders"): ("patient", None),
+    ("POST", "/api/v1/me/reminders/<int:reminder_id>/ack"): ("patient", {"kind": "read"}),
+    ("GET", "/api/v1/patients/<int:patient_id>/reminders"): ("staff", None),
+    ("GET", "/api/v1/reminders/unacknowledged-liver-tests"): ("staff", None),
+    ("GET", "/api/v1/schedule-rules"): ("admin", None),
+    ("POST", "/api/v1/schedule-rules"): (
+        "admin",
+        {"title": "Mouth care", "every_days": 7, "text_en": "Rinse your mouth."},
+    ),
+    ("PATCH", "/api/v1/schedule-rules/<string:rule_id>"): (
+        "admin",
+        {"params": {"time_of_day": "11:00"}},
+    ),
     ("PATCH", "/api/v1/triage-settings"): ("admin", {"vod_days_after_hsct": 100}),
 }
 ALLOWED = {
@@ -132,10 +145,11 @@ def url_for(rule, patient_id=1, staff_id=1, message_id=1, alert_id=1):
         "staff_id": staff_id,
         "message_id": message_id,
         "alert_id": alert_id,
+        "reminder_id": 1,
     }
     for name, value in ids.items():
         rule = rule.replace(f"<int:{name}>", str(value))
-    return rule
+    return rule.replace("<string:rule_id>", "R-CONTRA-F")
 
 
 def call(client, method, url, headers, body):
@@ -163,7 +177,8 @@ def test_roles_outside_the_policy_are_refused(client, world, endpoint, role):
     assert set(response.json) == {"code", "status", "message"}
 
 
-OBJECT_ENDPOINTS = sorted(e for e in POLICY if "<int:" in e[1])
+# Objects staff reach by id; a patient's own objects (reminders) are checked in their tests.
+OBJECT_ENDPOINTS = sorted(e for e in POLICY if "<int:" in e[1] and "/me/" not in e[1])
 STAFF_OBJECT_CELLS = [
     (endpoint, role)
     for endpoint in OBJECT_ENDPOINTS

@@ -71,7 +71,7 @@ class Transplant(MethodView):
     def put(self, body, patient_id):
         """Record or correct the HSCT date (day 0) and the pre-conditioning weight"""
         patient = patient_of_my_clinic(patient_id, "patient.transplant.update")
-        facts.set_transplant(patient, body, now=utcnow())
+        facts.set_transplant(db.session, patient, body, now=utcnow())
         db.session.commit()
         return patient
 

@@ -26,7 +26,7 @@ class Me(MethodView):
     @blp.response(200, MeSchema)
     def patch(self, changes):
         """Change my language, time zone, quiet hours or SMS consent"""
-        facts.update_patient(current_user, changes, now=utcnow())
+        facts.update_patient(db.session, current_user, changes, now=utcnow())
         audit("me.update", patient=current_user, detail={"fields": sorted(changes)})
         db.session.commit()
         return current_user

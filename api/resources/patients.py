@@ -64,7 +64,7 @@ class PatientById(MethodView):
         patient = patient_of_my_clinic(
             patient_id, "patient.update", detail={"fields": sorted(changes)}
         )
-        facts.update_patient(patient, changes, now=utcnow())
+        facts.update_patient(db.session, patient, changes, now=utcnow())
         db.session.commit()
         return patient
 
@@ -74,7 +74,7 @@ class PatientById(MethodView):
         """Unenroll a patient: sign the app out and stop everything pending (record is kept)"""
         patient = patient_of_my_clinic(patient_id, "patient.unenroll")
         now = utcnow()
-        facts.unenroll_patient(patient, now=now)
+        facts.unenroll_patient(db.session, patient, now=now)
         tokens.revoke_subject(db.session, patient, now=now, reason="unenrolled")
         enrollment.revoke_codes(db.session, patient, now=now)
         db.session.commit()
