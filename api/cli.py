@@ -2,6 +2,8 @@
 
 import secrets
 import sys
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -49,9 +51,13 @@ def seed_demo():
             reproductive_potential=True,
             sms_consent=True,
             sms_consent_at=utcnow(),
+            quiet_hours_start=time(0, 0),  # none, so the demo's texts show at any hour
+            quiet_hours_end=time(0, 0),
         )
         db.session.add(patient)
         db.session.flush()
+    if not patient.doses:  # a first infusion that ended an hour ago: R-IRR falls due soon
+        _record_demo_dose(patient, nurse)
     code, _ = enrollment.issue_code(
         db.session,
         patient,
@@ -66,6 +72,28 @@ def seed_demo():
         f"  admin      admin@demo.example   password: {admin_pw}\n"
         f"  clinician  nurse@demo.example   password: {nurse_pw}\n"
         f"  patient    #{patient.id} enrollment code: {code}  (POST /api/v1/auth/enroll)\n"
+        "The patient's first dose is recorded: GET /api/v1/me/reminders lists the planned\n"
+        "schedule; the after-infusion check-in SMS appears in this console within minutes.\n"
+    )
+
+
+def _record_demo_dose(patient, nurse):
+    from schedules import facts
+
+    now = utcnow()
+    start = now - timedelta(minutes=118)
+    facts.record_dose(
+        db.session,
+        patient,
+        {
+            "administered_on": start.astimezone(ZoneInfo(patient.timezone)).date(),
+            "infusion_started_at": start,
+            "infusion_ended_at": start + timedelta(minutes=60),
+            "cycle": 1,
+            "cycle_day": 1,
+        },
+        staff_id=nurse.id,
+        now=now,
     )
 
 
