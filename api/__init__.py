@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from api.config import STATIC_CONFIG, check_config, load_config
 from api.errors import register_error_handlers
-from api.extensions import jwt, limiter, migrate
+from api.extensions import csrf, jwt, limiter, migrate
 from api.logs import configure_logging
 from models import db
 
@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
     _register_blueprints(app, api)
+    _register_console(app)
     register_error_handlers(app)
     _register_request_hooks(app)
     from api.cli import register_commands
@@ -102,6 +103,30 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     def swagger_ui_assets(filename):
         """Swagger UI's files, served locally so /docs works without internet access."""
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _register_console(app: Flask) -> None:
+    """The staff console: session cookies and CSRF on its forms; everything else is exempt
+    (the JSON API authenticates with bearer tokens, webhooks with Twilio's signature)."""
+    from zoneinfo import ZoneInfo
+
+    import console
+    from console.i18n import language, t
+
+    secure = (app.config["PUBLIC_BASE_URL"] or "").startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = secure  # Secure behind TLS
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
+    for name, blueprint in app.blueprints.items():
+        if name not in ("console", "links"):
+            csrf.exempt(blueprint)
+    app.register_blueprint(console.bp)
+    app.register_blueprint(console.links)
+    csrf.init_app(app)
+
+    @app.context_processor
+    def _console_helpers():
+        return {"t": t, "lang": language(), "tz": ZoneInfo}
 
 
 def _register_request_hooks(app: Flask) -> None:

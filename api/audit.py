@@ -13,6 +13,9 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 def assign_request_id() -> None:
     """Use the caller's X-Request-ID when it is sane, else make one."""
+    # Per-request state starts empty even when an app context outlives requests (tests).
+    for key in ("durable_audit", "patient_access", "csrf_token"):
+        g.pop(key, None)
     supplied = request.headers.get("X-Request-ID", "")
     g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
 

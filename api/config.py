@@ -71,6 +71,8 @@ def load_config(instance_path: str, environ=None) -> dict:
         "REMINDER_POLL_SECONDS": float(environ.get("REMINDER_POLL_SECONDS") or 30),
         "REMINDER_STALE_HOURS": _int(environ, "REMINDER_STALE_HOURS", 24),
         "LFT_ACK_HOURS": _int(environ, "LFT_ACK_HOURS", 48),
+        "CONSOLE_IDLE_MINUTES": _int(environ, "CONSOLE_IDLE_MINUTES", 30),
+        "CONSOLE_LINK_HOURS": _int(environ, "CONSOLE_LINK_HOURS", 24),
         "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS") or 2),
         "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BACKOFF_BASE_SECONDS": float(environ.get("OUTBOX_BACKOFF_BASE_SECONDS") or 5),

@@ -3,7 +3,7 @@
 import logging
 from http import HTTPStatus
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +39,9 @@ def _end_transaction():
 
 def handle_http_exception(exc: HTTPException):
     _end_transaction()
+    if request.blueprint in ("console", "links"):  # people, not programs: a page
+        page = render_template("console/error.html", message=f"{exc.code} {exc.name}")
+        return page, exc.code
     data = getattr(exc, "data", None) or {}
     errors = data.get("messages")  # webargs/marshmallow field errors, by location
     if errors and set(errors) <= {"json", "query", "headers", "form", "files", "path"}:

@@ -20,7 +20,8 @@ def test_seed_demo_prints_working_credentials_and_plans_a_schedule(runner, clien
     assert enrolled.status_code == 200
     token = enrolled.json["access_token"]
     reminders = client.get(
-        "/api/v1/me/reminders?when=upcoming&page_size=100", headers={"Authorization": f"Bearer {token}"}
+        "/api/v1/me/reminders?when=upcoming&page_size=100",
+        headers={"Authorization": f"Bearer {token}"},
     ).json
     assert {"R-IRR", "R-WEIGHT", "R-CONTRA-F"} <= {r["rule_id"] for r in reminders}
     # Running it again refreshes the passwords, and duplicates nothing.
