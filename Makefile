@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app api
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,17 @@ run: $(BIN)/.installed
 	$(FLASK) seed-demo
 	$(FLASK) dev --host 127.0.0.1 --port $(PORT)
 
+# The console's browser tests drive Debian's Chromium; install it where we can (root + apt).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+				>/dev/null || echo "could not install chromium: browser tests will be skipped"; \
+		else echo "no /usr/bin/chromium: browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
 # The whole suite on SQLite; then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: $(BIN)/.installed
+test: $(BIN)/.installed chromium
 	env -u TEST_DATABASE_URL $(BIN)/pytest -m "not postgres"
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \

@@ -135,7 +135,10 @@ def main():
         plan_all(small)
         db.session.execute(text("ANALYZE"))
         sweep_small = sweep_cost()
-        rest = add_patients(clinic_id, args.patients - 1000, rng)
+        rest = []
+        for _ in range(0, args.patients - 1000, 5000):  # in slices: keep the generator small
+            rest += add_patients(clinic_id, min(5000, args.patients - 1000 - len(rest)), rng)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         elapsed = plan_all(rest)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         db.session.execute(text("ANALYZE"))
@@ -155,7 +158,8 @@ def main():
     print(f"reminder rows planned             {rows}")
     print(
         f"plan + reconcile, {len(rest)} patients  {elapsed:.1f} s "
-        f"({len(rest) / elapsed:.0f} patients/s), peak RSS {peak_mb:.0f} MB"
+        f"({len(rest) / elapsed:.0f} patients/s), peak RSS {peak_mb:.0f} MB "
+        f"(before planning: {rss_before:.0f} MB)"
     )
     print(
         f"release sweep, nothing due        1,000 patients: {sweep_small * 1000:.2f} ms; "

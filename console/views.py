@@ -136,6 +136,18 @@ def resolve(alert_id):
     return redirect(url_for("console.alert", alert_id=alert.id))
 
 
+def next_per_rule(reminders) -> list:
+    """The next planned occurrence of each rule, and how many more follow it."""
+    first, count = {}, defaultdict(int)
+    for reminder in reminders:
+        if reminder.status == "planned":
+            first.setdefault(reminder.rule_id, reminder)
+            count[reminder.rule_id] += 1
+    for rule_id, reminder in first.items():
+        reminder.more = count[rule_id] - 1
+    return sorted(first.values(), key=lambda r: r.due_at)
+
+
 @bp.get("/patients")
 @staff_required()
 def patients():
@@ -193,7 +205,7 @@ def patient(patient_id):
         doses=doses,
         labs=labs,
         reports=reports,
-        upcoming=[r for r in reminders if r.status == "planned"][:30],
+        upcoming=next_per_rule(reminders),
         past=[r for r in reminders if r.status != "planned"][-30:],
         rule_texts=texts,
         weight_svg=weight_chart(readings["weight"], baseline, "Weight (kg)"),
