@@ -62,6 +62,8 @@ def handle_http_exception(exc: HTTPException):
 
 def handle_domain_error(exc: DomainError):
     _end_transaction()
+    if request.blueprint in ("console", "links"):
+        return render_template("console/error.html", message=exc.message), exc.status
     return error_response(exc.status, exc.message, exc.errors)
 
 

@@ -5,7 +5,7 @@ import json
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -13,7 +13,8 @@ from api.audit import audit
 from api.schemas.triage import EscalationPolicySchema
 from console import bp
 from console.auth import ActionForm, staff_required
-from models import AuditEvent, EscalationPolicy, Message, Staff, db, utcnow
+from messages import outbox
+from models import AuditEvent, Message, Staff, db, utcnow
 from models.errors import DomainError
 from schedules import settings
 from triage import escalation
@@ -86,25 +87,18 @@ def escalation_policy():
                     "fallback_phone": form.fallback_phone.data or None,
                 }
             )
-            version = (
-                db.session.scalar(
-                    select(func.max(EscalationPolicy.version)).where(
-                        EscalationPolicy.clinic_id == g.staff.clinic_id
-                    )
-                )
-                or 0
-            ) + 1
-            db.session.add(
-                EscalationPolicy(
-                    clinic_id=g.staff.clinic_id, version=version, created_by_id=g.staff.id, **body
-                )
+            policy = escalation.save_policy(
+                db.session, g.staff.clinic_id, body, staff_id=g.staff.id, now=utcnow()
             )
-            audit("escalation_policy.update", actor=g.staff, detail={"version": version})
+            audit("escalation_policy.update", actor=g.staff, detail={"version": policy["version"]})
             db.session.commit()
             flash("saved")
             return redirect(url_for("console.escalation_policy"))
         except (ValidationError, ValueError) as exc:
             error = exc.messages if isinstance(exc, ValidationError) else "Not valid JSON."
+        except DomainError as exc:
+            db.session.rollback()
+            error = exc.errors or exc.message
     else:
         abort(400)
     return render_template("console/admin_escalation.html", form=form, current=current, error=error)
@@ -145,10 +139,9 @@ def dead_letters():
             not ActionForm().validate_on_submit()
             or message is None
             or (message.clinic_id != g.staff.clinic_id)
-            or message.status not in ("dead", "failed", "expired")
         ):
             abort(400)
-        message.status, message.attempts, message.next_attempt_at = "queued", 0, utcnow()
+        outbox.requeue(message, now=utcnow())
         audit("message.retry", actor=g.staff, target=f"message:{message.id}")
         db.session.commit()
         return redirect(url_for("console.dead_letters"))

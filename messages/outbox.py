@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Message, SmsOptOut
+from models.errors import Conflict
 
 FailureHook = Callable[..., None]
 _failure_hooks: dict[str, list[FailureHook]] = defaultdict(list)
@@ -234,3 +235,15 @@ def release(session, message_ids, *, worker_id: str, now: datetime) -> None:
 def record_opt_out(session, phone: str, *, now: datetime, source: str) -> None:
     if session.get(SmsOptOut, phone) is None:
         session.add(SmsOptOut(phone=phone, opted_out_at=now, source=source))
+
+
+def requeue(message: Message, *, now: datetime) -> None:
+    """An admin's retry of a dead, failed or expired message: a fresh start, with as long to
+    live as it had at first."""
+    if message.status not in ("dead", "failed", "expired"):
+        raise Conflict(f"Only dead, failed or expired messages are retried, not {message.status}.")
+    lifetime = message.expires_at - message.created_at
+    message.status, message.attempts, message.next_attempt_at = "queued", 0, now
+    message.expires_at = max(message.expires_at, now + lifetime)
+    message.error_code = message.error_message = None
+    message.updated_at = now

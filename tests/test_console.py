@@ -154,3 +154,52 @@ def test_spanish(client, setup):
     sign_in(client, nurse)
     text = client.get(f"/console/alerts/{alert.id}?lang=es").get_data(as_text=True)
     assert "SIN CONFIRMAR" in text and 'lang="es"' in text
+
+
+def test_admin_saves_an_escalation_policy_and_retries_an_expired_sms(client, setup):
+    from messages.templates import render
+    from models import EscalationPolicy, Message
+    from tests.factories import make_message
+
+    clinic, nurse, _, _ = setup
+    admin = make_staff(clinic, role="admin")
+    sign_in(client, admin)
+    page = client.get("/console/admin/escalation")
+    levels = f'[{{"recipients": [{nurse.id}], "timeout_minutes": {{"urgent": 7, "emergency": 3}}}}]'
+    saved = client.post(
+        "/console/admin/escalation",
+        data={
+            "csrf_token": csrf_of(page),
+            "levels": levels,
+            "repeat_count": "1",
+            "fallback_phone": "",
+        },
+    )
+    assert saved.status_code == 302
+    assert db.session.scalar(select(EscalationPolicy)).levels[0]["timeout_minutes"]["urgent"] == 7
+    refused = client.post(
+        "/console/admin/escalation",
+        data={
+            "csrf_token": csrf_of(page),
+            "levels": '[{"recipients": [999999], '
+            '"timeout_minutes": {"urgent": 7, "emergency": 3}}]',
+            "repeat_count": "1",
+        },
+    )
+    assert "Not pageable: [999999]" in refused.get_data(as_text=True)
+
+    message = make_message(clinic, "expired-one", "expired")
+    message.created_at -= timedelta(days=2)  # queued two days ago, expired after its 24 h
+    message.expires_at = message.created_at + timedelta(hours=24)
+    db.session.commit()
+    listing = client.get("/console/admin/messages")
+    assert render("reminder_notice") not in listing.get_data(as_text=True)  # no bodies shown
+    retried = client.post(
+        "/console/admin/messages",
+        data={"csrf_token": csrf_of(listing), "message_id": str(message.id)},
+    )
+    assert retried.status_code == 302
+    db.session.expire_all()
+    message = db.session.get(Message, message.id)
+    assert message.status == "queued"
+    assert message.expires_at - message.next_attempt_at == timedelta(hours=24)

@@ -10,13 +10,13 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from messages import inbound, outbox
 from messages.outbox import OutboxPolicy
 from messages.templates import render
 from models import Alert, AlertPage, AuditEvent, EscalationPolicy, Message, Patient, Staff
-from models.errors import Conflict
+from models.errors import Conflict, DomainError
 from triage.engine import worst
 
 # PROPOSED defaults (clinical-rules §2.1: urgent callback target 30 minutes).
@@ -323,3 +323,38 @@ def handle_ack_sms(session, from_phone: str, body: str, now: datetime) -> str | 
 
 
 inbound.register_handler(handle_ack_sms)
+
+
+def save_policy(session, clinic_id: int, body: dict, *, staff_id: int, now: datetime) -> dict:
+    """A new version of the clinic's policy; every named staff member must be pageable."""
+    ids = {t for level in body["levels"] for t in level["recipients"] if isinstance(t, int)}
+    known = set(
+        session.scalars(
+            select(Staff.id).where(
+                Staff.id.in_(ids),
+                Staff.clinic_id == clinic_id,
+                Staff.active.is_(True),
+                Staff.phone.is_not(None),
+            )
+        )
+    )
+    if ids - known:
+        raise DomainError(
+            "Unknown, inactive or phoneless staff in the policy.",
+            {"levels": [f"Not pageable: {sorted(ids - known)}"]},
+        )
+    version = (
+        session.scalar(
+            select(func.max(EscalationPolicy.version)).where(
+                EscalationPolicy.clinic_id == clinic_id
+            )
+        )
+        or 0
+    ) + 1
+    session.add(
+        EscalationPolicy(
+            clinic_id=clinic_id, version=version, created_by_id=staff_id, created_at=now, **body
+        )
+    )
+    session.flush()
+    return current_policy(session, clinic_id)

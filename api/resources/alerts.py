@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 
 from api.audit import audit
 from api.auth.guards import ADMIN, STAFF, roles_required
@@ -14,7 +14,7 @@ from api.schemas.triage import (
     EscalationPolicySchema,
     ResolveSchema,
 )
-from models import Alert, EscalationPolicy, Staff, db, utcnow
+from models import Alert, db, utcnow
 from models.errors import DomainError, NotFound
 from triage import escalation
 from triage.settings import DEFAULTS, describe
@@ -100,42 +100,12 @@ class Policy(MethodView):
     @blp.response(200, EscalationPolicySchema)
     def put(self, body):
         """Replace the escalation policy (a new version; earlier ones are kept)"""
-        ids = {t for level in body["levels"] for t in level["recipients"] if isinstance(t, int)}
-        known = set(
-            db.session.scalars(
-                select(Staff.id).where(
-                    Staff.id.in_(ids),
-                    Staff.clinic_id == current_user.clinic_id,
-                    Staff.active.is_(True),
-                    Staff.phone.is_not(None),
-                )
-            )
+        policy = escalation.save_policy(
+            db.session, current_user.clinic_id, body, staff_id=current_user.id, now=utcnow()
         )
-        if ids - known:
-            raise DomainError(
-                "Unknown, inactive or phoneless staff in the policy.",
-                {"levels": [f"Not pageable: {sorted(ids - known)}"]},
-            )
-        version = (
-            db.session.scalar(
-                select(func.max(EscalationPolicy.version)).where(
-                    EscalationPolicy.clinic_id == current_user.clinic_id
-                )
-            )
-            or 0
-        ) + 1
-        db.session.add(
-            EscalationPolicy(
-                clinic_id=current_user.clinic_id,
-                version=version,
-                created_by_id=current_user.id,
-                created_at=utcnow(),
-                **body,
-            )
-        )
-        audit("escalation_policy.update", detail={"version": version})
+        audit("escalation_policy.update", detail={"version": policy["version"]})
         db.session.commit()
-        return escalation.current_policy(db.session, current_user.clinic_id)
+        return policy
 
 
 @blp.route("/triage-settings")

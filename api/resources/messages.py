@@ -10,8 +10,9 @@ from api.audit import audit
 from api.auth.guards import ADMIN, roles_required
 from api.pagination import paginate
 from api.schemas.messages import MessageQueryArgsSchema, MessageSchema
+from messages import outbox
 from models import Message, db, utcnow
-from models.errors import Conflict, NotFound
+from models.errors import NotFound
 from models.messages import STATUSES
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description="SMS outbox")
@@ -42,15 +43,7 @@ class RetryMessage(MethodView):
         message = db.session.get(Message, message_id)
         if message is None or message.clinic_id != current_user.clinic_id:
             raise NotFound("Message not found.")
-        if message.status not in ("dead", "failed", "expired"):
-            raise Conflict(
-                f"Only dead, failed or expired messages are retried, not {message.status}."
-            )
-        now = utcnow()
-        message.status, message.attempts, message.next_attempt_at = "queued", 0, now
-        message.expires_at = max(
-            message.expires_at, now + (message.expires_at - message.created_at)
-        )
+        outbox.requeue(message, now=utcnow())
         audit("message.retry", target=f"message:{message.id}")
         db.session.commit()
         return message
