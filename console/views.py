@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import case, select
 from wtforms import TextAreaField
@@ -68,6 +68,11 @@ def board():
         case((Alert.urgency == "emergency", 0), (Alert.urgency == "urgent", 1), else_=2),
         Alert.created_at,
     )
+    urgency, status = request.args.get("urgency"), request.args.get("status")
+    if urgency in ("emergency", "urgent", "routine"):
+        base = base.where(Alert.urgency == urgency)
+    if status in ("open", "acknowledged"):
+        base = base.where(Alert.status == status)
     rows = db.session.execute(base.order_by(*order).limit(200)).all()
     paged = [r for r in rows if r.Alert.urgency != "routine"]
     routine = [r for r in rows if r.Alert.urgency == "routine"]

@@ -147,6 +147,8 @@ def test_the_board_lists_unacknowledged_first(client, setup):
     text = client.get("/console/").get_data(as_text=True)
     assert text.index(alert.case_code) < text.index(acked.case_code)
     assert 'http-equiv="refresh"' in text
+    filtered = client.get("/console/?status=acknowledged").get_data(as_text=True)
+    assert acked.case_code in filtered and alert.case_code not in filtered
 
 
 def test_spanish(client, setup):

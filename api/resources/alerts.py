@@ -14,7 +14,7 @@ from api.schemas.triage import (
     EscalationPolicySchema,
     ResolveSchema,
 )
-from models import Alert, db, utcnow
+from models import Alert, Patient, db, utcnow
 from models.errors import DomainError, NotFound
 from triage import escalation
 from triage.settings import DEFAULTS, describe
@@ -57,7 +57,11 @@ class AlertById(MethodView):
     def get(self, alert_id):
         """Get an alert"""
         alert = alert_of_my_clinic(alert_id)
-        audit("alert.read", target=f"alert:{alert.id}", detail={"patient": alert.patient_id})
+        audit(
+            "alert.read",
+            target=f"alert:{alert.id}",
+            patient=db.session.get(Patient, alert.patient_id),
+        )
         db.session.commit()
         return alert
 
