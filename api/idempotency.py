@@ -37,7 +37,7 @@ def body_hash() -> str:
 
 
 def claim(session, *, patient_id: int, key: str, digest: str, now: datetime):
-    """Return (record, stored response or None). The caller commits the claim at once."""
+    """Return (record id, stored response or None). The caller commits the claim at once."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     inserted = session.execute(
         insert(IdempotencyRecord)
@@ -47,20 +47,20 @@ def claim(session, *, patient_id: int, key: str, digest: str, now: datetime):
         .on_conflict_do_nothing(index_elements=["patient_id", "key"])
         .returning(IdempotencyRecord.id)
     ).scalar()
+    if inserted is not None:
+        return inserted, None
     record = session.scalars(
         select(IdempotencyRecord).where(
             IdempotencyRecord.patient_id == patient_id, IdempotencyRecord.key == key
         )
     ).one()
-    if inserted is not None:
-        return record, None
     if record.request_hash != digest:
         raise DomainError(
             "This Idempotency-Key was used with another request body.",
             {"Idempotency-Key": ["Reused with a different body."]},
         )
     if record.status == "done":
-        return record, record.response
+        return record.id, record.response
     if now - record.created_at < STALE:
         raise Conflict("The first request with this Idempotency-Key is still being processed.")
     taken = session.execute(  # a crashed attempt: take the claim over, once
@@ -70,4 +70,13 @@ def claim(session, *, patient_id: int, key: str, digest: str, now: datetime):
     ).rowcount
     if not taken:
         raise Conflict("The first request with this Idempotency-Key is still being processed.")
-    return record, None
+    return record.id, None
+
+
+def complete(session, record_id: int, response: dict) -> None:
+    """Store the response that every replay of the key gets."""
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(status="done", response=response)
+    )

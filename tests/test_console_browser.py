@@ -89,7 +89,7 @@ def world(app):
     clinic.care_team_phone = "+12025550100"
     nurse = make_staff(clinic, phone="+12025550143", on_call=True, name="Night Nurse")
     admin = make_staff(clinic, role="admin", name="Clinic Admin")
-    patient = make_patient(clinic, display_name="Ana R.", baseline_weight=60)
+    patient = make_patient(clinic, display_name="Ana R.", baseline_weight=D("60"))
     now = utcnow()
     for hours, kg in [(72, D("60.2")), (48, D("60.9")), (24, D("61.8"))]:
         reports.record_report(

@@ -69,20 +69,20 @@ class MyReports(MethodView):
     def post(self, body):
         """Report symptoms; the answer says how urgent it is and what to do now"""
         now = utcnow()
-        record, stored = idempotency.claim(
+        record_id, stored = idempotency.claim(
             db.session,
             patient_id=current_user.id,
             key=idempotency.request_key(),
             digest=idempotency.body_hash(),
             now=now,
         )
-        db.session.commit()
+        db.session.commit()  # visible at once: a concurrent retry of the key gets 409
         if stored is None:
             report, _ = reports.record_report(
                 db.session, current_user, body, now=now, base_url=base_url()
             )
             stored = report_view(report)
-            record.status, record.response = "done", stored
+            idempotency.complete(db.session, record_id, stored)
             db.session.commit()
         response = jsonify(stored)
         response.status_code = 201
