@@ -3,6 +3,7 @@
 from dataclasses import asdict, fields, replace
 from decimal import Decimal
 
+from models.errors import DomainError
 from triage.engine import Settings
 
 DEFAULTS = Settings()
@@ -44,3 +45,18 @@ def describe(overrides: dict | None) -> list[dict]:
         }
         for name, value in current.items()
     ]
+
+
+def override_settings(clinic, changes: dict) -> None:
+    """Set the clinic's overrides; every name must be a setting, every value a positive number."""
+    if not changes:
+        raise DomainError("Send a JSON object of settings to change.")
+    errors = {k: ["Unknown setting."] for k in changes if not hasattr(DEFAULTS, k)}
+    errors |= {
+        k: ["Must be a positive number."]
+        for k, v in changes.items()
+        if k not in errors and (isinstance(v, bool) or not isinstance(v, int | float) or v <= 0)
+    }
+    if errors:
+        raise DomainError("Some settings are invalid.", errors)
+    clinic.triage_settings = (clinic.triage_settings or {}) | changes

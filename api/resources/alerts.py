@@ -13,11 +13,12 @@ from api.schemas.triage import (
     AlertSchema,
     EscalationPolicySchema,
     ResolveSchema,
+    TriageSettingsSchema,
 )
 from models import Alert, Patient, db, utcnow
-from models.errors import DomainError, NotFound
+from models.errors import NotFound
 from triage import escalation
-from triage.settings import DEFAULTS, describe
+from triage.settings import describe, override_settings
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Alerts and escalation")
 
@@ -120,23 +121,11 @@ class TriageSettings(MethodView):
         return {"settings": describe(current_user.clinic.triage_settings)}
 
     @roles_required(*ADMIN)
-    def patch(self):
+    @blp.arguments(TriageSettingsSchema)
+    def patch(self, changes):
         """Override PROPOSED triage values, e.g. {"vod_days_after_hsct": 120}"""
-        from flask import request
-
-        changes = request.get_json(silent=True)
-        if not isinstance(changes, dict) or not changes:
-            raise DomainError("Send a JSON object of settings to change.")
-        errors = {k: ["Unknown setting."] for k in changes if not hasattr(DEFAULTS, k)}
-        errors |= {
-            k: ["Must be a positive number."]
-            for k, v in changes.items()
-            if k not in errors and (isinstance(v, bool) or not isinstance(v, int | float) or v <= 0)
-        }
-        if errors:
-            raise DomainError("Some settings are invalid.", errors)
         clinic = current_user.clinic
-        clinic.triage_settings = (clinic.triage_settings or {}) | changes
+        override_settings(clinic, changes)
         audit("triage_settings.update", detail={"fields": sorted(changes)})
         db.session.commit()
         return {"settings": describe(clinic.triage_settings)}

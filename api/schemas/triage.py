@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.fields import Amount, Instant, Int, Phone, Text
 from triage.catalogue import CATALOGUE, TEMPERATURE_SITES, TEMPERATURE_UNITS, WEIGHT_UNITS
@@ -163,3 +163,10 @@ class EscalationPolicySchema(Schema):
     repeat_count = Int(required=True, validate=validate.Range(0, 5))
     fallback_phone = Phone(allow_none=True)
     version = fields.Integer(dump_only=True)
+
+
+class TriageSettingsSchema(Schema):
+    """Any subset of the PROPOSED triage values (see GET /triage-settings for the names)."""
+
+    class Meta:
+        unknown = INCLUDE  # checked by name in the domain, with a message per unknown name
