@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -61,50 +62,51 @@ class Worker:
             ("release_reminders", self.release_reminders, self.app.config["REMINDER_POLL_SECONDS"]),
         ]
 
-    def release_reminders(self):
-        """Due reminders: in-app now, SMS notice through the outbox, quiet hours respected."""
+    @contextmanager
+    def _job_run(self):
+        """One job run: its own app context and session, removed whatever happens."""
         with self.app.app_context():
             try:
-                stale = timedelta(hours=current_app.config["REMINDER_STALE_HOURS"])
-                while True:  # a full batch may mean more are due
-                    stats = release.release_due(
-                        db.session, now=utcnow(), stale_after=stale, policy=self.policy, limit=500
-                    )
-                    db.session.commit()
-                    if stats["seen"] < 500:
-                        break
+                yield
             finally:
                 db.session.remove()
+
+    def release_reminders(self):
+        """Due reminders: in-app now, SMS notice through the outbox, quiet hours respected."""
+        with self._job_run():
+            stale = timedelta(hours=current_app.config["REMINDER_STALE_HOURS"])
+            while True:  # a full batch may mean more are due
+                stats = release.release_due(
+                    db.session, now=utcnow(), stale_after=stale, policy=self.policy, limit=500
+                )
+                db.session.commit()
+                if stats["seen"] < 500:
+                    break
 
     def escalate_alerts(self):
         """Open alerts past their acknowledgement deadline go to the next level."""
-        with self.app.app_context():
-            try:
-                escalation.escalate_due(db.session, now=utcnow())
-                db.session.commit()  # on PostgreSQL the queued pages NOTIFY the dispatcher
-            finally:
-                db.session.remove()
+        with self._job_run():
+            escalation.escalate_due(db.session, now=utcnow())
+            db.session.commit()  # on PostgreSQL the queued pages NOTIFY the dispatcher
 
     def dispatch_outbox(self):
-        with self.app.app_context():
-            try:
-                stats = dispatch.drain(
-                    db.session,
-                    self.gateway,
-                    stop=self.stop,
-                    wake=self.wake,
-                    now_fn=utcnow,
-                    worker_id=self.worker_id,
-                    policy=self.policy,
-                    batch_size=current_app.config["OUTBOX_BATCH_SIZE"],
-                    status_callback=self.status_callback,
-                    send_timeout=current_app.config["TWILIO_HTTP_TIMEOUT"],
-                    commit_every=current_app.config["OUTBOX_COMMIT_EVERY"],
-                )
-                if stats["claimed"] or stats["expired"]:
-                    log.info("dispatch: %s", dict(stats))
-            finally:
-                db.session.remove()
+        with self._job_run():
+            config = current_app.config
+            stats = dispatch.drain(
+                db.session,
+                self.gateway,
+                stop=self.stop,
+                wake=self.wake,
+                now_fn=utcnow,
+                worker_id=self.worker_id,
+                policy=self.policy,
+                batch_size=config["OUTBOX_BATCH_SIZE"],
+                status_callback=self.status_callback,
+                send_timeout=config["TWILIO_HTTP_TIMEOUT"],
+                commit_every=config["OUTBOX_COMMIT_EVERY"],
+            )
+            if stats["claimed"] or stats["expired"]:
+                log.info("dispatch: %s", dict(stats))
 
     def schedule(self, scheduler):
         for job_id, func, seconds in self.jobs():

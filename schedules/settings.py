@@ -56,9 +56,6 @@ def _check_params(rule, params: dict) -> dict:
                 f"{rule.id}: the label requires at least {rule.minimums[name]}; "
                 "a clinic may lengthen this, never shorten it."
             ]
-    for name, minimum in rule.minimums.items():
-        if name in params and name not in errors and params[name] < minimum:
-            errors[name] = [f"The label requires at least {minimum}."]
     return errors
 
 

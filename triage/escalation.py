@@ -15,7 +15,16 @@ from sqlalchemy import func, select
 from messages import inbound, outbox
 from messages.outbox import OutboxPolicy
 from messages.templates import render
-from models import Alert, AlertPage, AuditEvent, EscalationPolicy, Message, Patient, Staff
+from models import (
+    Alert,
+    AlertPage,
+    AuditEvent,
+    Clinic,
+    EscalationPolicy,
+    Message,
+    Patient,
+    Staff,
+)
 from models.errors import Conflict, DomainError
 from triage.engine import worst
 
@@ -220,7 +229,7 @@ def _advance(alert, policy) -> bool:
 def _exhaust(session, alert, policy, *, now):
     alert.exhausted_at, alert.next_escalation_at = now, None
     _audit(session, alert, "alert.exhausted", now=now)
-    fallback = policy.get("fallback_phone") or alert_clinic_phone(session, alert)
+    fallback = policy.get("fallback_phone") or _clinic_phone(session, alert)
     if fallback:
         _send_page(
             session,
@@ -232,9 +241,7 @@ def _exhaust(session, alert, policy, *, now):
         )
 
 
-def alert_clinic_phone(session, alert) -> str | None:
-    from models import Clinic
-
+def _clinic_phone(session, alert) -> str | None:
     return session.get(Clinic, alert.clinic_id).care_team_phone
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from models import Dose, Patient, ReportItem, SymptomReport
+from models import Dose, LabResult, Patient, ReportItem, SymptomReport
 from triage import engine, escalation
 from triage.advice import advice_text
 from triage.catalogue import CATALOGUE
@@ -146,8 +146,6 @@ def record_report(session, patient: Patient, data: dict, *, now: datetime, base_
 
 def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str):
     """Run the L-rules on a lab value the care team entered; urgent ones raise an alert."""
-    from models import LabResult
-
     earlier = session.execute(
         select(LabResult.collected_at, LabResult.value)
         .where(

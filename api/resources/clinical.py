@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from api.auth.guards import STAFF, patient_of_my_clinic, roles_required
 from api.pagination import paginate
-from api.resources.reports import base_url
 from api.schemas.clinical import (
     DoseSchema,
     LabResultSchema,
@@ -15,6 +14,7 @@ from api.schemas.clinical import (
     TreatmentEndSchema,
 )
 from api.schemas.patients import PatientSchema
+from api.urls import base_url
 from models import Dose, LabResult, db, utcnow
 from models.errors import NotFound
 from schedules import facts

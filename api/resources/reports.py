@@ -1,6 +1,6 @@
 """Symptom reports from the app, the catalogue they draw on, and the patient's alerts."""
 
-from flask import current_app, jsonify, request
+from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
@@ -10,15 +10,12 @@ from api import idempotency
 from api.auth.guards import PATIENT, STAFF, patient_of_my_clinic, roles_required
 from api.pagination import paginate
 from api.schemas.triage import MyAlertSchema, SymptomReportOutSchema, SymptomReportSchema
+from api.urls import base_url
 from models import Alert, Clinic, SymptomReport, db, utcnow
 from triage import reports
 from triage.catalogue import CATALOGUE
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Symptom reports")
-
-
-def base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
 
 
 def report_view(report: SymptomReport) -> dict:
