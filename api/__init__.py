@@ -65,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:
-    import triage.escalation  # noqa: F401 - registers the page-failure hook and the ACK handler
+    import triage.acknowledgement  # noqa: F401 - registers the page-failure hook and the ACK handler
     from api.auth import guards  # noqa: F401 - registers the JWT loaders
     from api.resources import (
         alerts,

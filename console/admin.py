@@ -17,7 +17,7 @@ from messages import outbox
 from models import AuditEvent, Message, Staff, db, utcnow
 from models.errors import DomainError
 from schedules import settings
-from triage import escalation
+from triage import policies
 
 
 class RuleForm(FlaskForm):
@@ -72,7 +72,7 @@ def rules():
 @bp.route("/admin/escalation", methods=["GET", "POST"])
 @staff_required(admin=True)
 def escalation_policy():
-    current = escalation.current_policy(db.session, g.staff.clinic_id)
+    current = policies.current_policy(db.session, g.staff.clinic_id)
     form, error = PolicyForm(), None
     if request.method == "GET":
         form.levels.data = json.dumps(current["levels"], indent=1)
@@ -87,7 +87,7 @@ def escalation_policy():
                     "fallback_phone": form.fallback_phone.data or None,
                 }
             )
-            policy = escalation.save_policy(
+            policy = policies.save_policy(
                 db.session, g.staff.clinic_id, body, staff_id=g.staff.id, now=utcnow()
             )
             audit("escalation_policy.update", actor=g.staff, detail={"version": policy["version"]})

@@ -70,6 +70,11 @@ STRINGS = {
         "seen_at": "seen at",
         "by": "by",
         "expired_link": "This link has expired.",
+        "new_report": "NEW REPORT since acknowledged",
+        "new": "NEW",
+        "sms": "SMS",
+        "notice": "notice of a new report",
+        "raised": "urgency raised",
     },
     "es": {
         "title": "Consola del equipo de atención",
@@ -138,6 +143,11 @@ STRINGS = {
         "seen_at": "visto a las",
         "by": "por",
         "expired_link": "Este enlace ha caducado.",
+        "new_report": "INFORME NUEVO desde la confirmación",
+        "new": "NUEVO",
+        "sms": "SMS",
+        "notice": "aviso de un informe nuevo",
+        "raised": "urgencia aumentada",
     },
 }
 

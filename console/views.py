@@ -27,7 +27,7 @@ from models import (
 )
 from models.errors import Conflict
 from schedules.reconcile import effective_rules
-from triage import escalation
+from triage import acknowledgement
 from triage.catalogue import CATALOGUE
 from triage.reports import patient_facts
 
@@ -96,11 +96,14 @@ def alert(alert_id):
             select(Message).where(Message.id.in_([p.message_id for p in alert.pages]))
         )
     }
+    unseen_since = alert.seen_at if alert.has_unseen_report else None
+    acknowledgement.mark_reviewed(alert, now=utcnow())
     audit("alert.read", actor=g.staff, patient=patient, target=f"alert:{alert.id}")
     db.session.commit()
     return render_template(
         "console/alert.html",
         alert=alert,
+        unseen_since=unseen_since,
         patient=patient,
         reports=reports,
         staff=staff,
@@ -119,7 +122,7 @@ def acknowledge(alert_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        escalation.acknowledge(db.session, alert, g.staff, now=utcnow(), via="console")
+        acknowledgement.acknowledge(db.session, alert, g.staff, now=utcnow(), via="console")
         db.session.commit()
     except Conflict as exc:
         flash(exc.message)
@@ -134,7 +137,7 @@ def resolve(alert_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        escalation.resolve(db.session, alert, g.staff, form.note.data, now=utcnow())
+        acknowledgement.resolve(db.session, alert, g.staff, form.note.data, now=utcnow())
         db.session.commit()
     except Conflict as exc:
         flash(exc.message)

@@ -44,7 +44,9 @@ def handle_inbound(
     if keyword in OPT_OUT:
         record_opt_out(session, from_phone, now=now, source="inbound")
         kind, reply = "opt_out", render("opted_out", language)
-    elif keyword in OPT_IN:
+    elif keyword in OPT_IN and (keyword != "YES" or session.get(SmsOptOut, from_phone)):
+        # "YES" resumes texts only for a number that stopped them; from anyone else it is an
+        # answer (a nurse replying to a page), left to the handlers.
         opt_out = session.get(SmsOptOut, from_phone)
         if opt_out is not None:
             session.delete(opt_out)

@@ -21,6 +21,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "{urgency} alert, case {case}. Review: {link} Reply ACK {case} when you take it.",
         "es": "Alerta {urgency}, caso {case}. Revisar: {link} Responda ACK {case} al atenderla.",
     },
+    # The case's urgency rose (E-JOIN-2): paged again, whatever its status was.
+    "escalation_raised": {
+        "en": "{urgency} alert, case {case}: urgency raised. Review: {link} Reply ACK {case} "
+        "when you take it.",
+        "es": "Alerta {urgency}, caso {case}: urgencia aumentada. Revisar: {link} Responda ACK "
+        "{case} al atenderla.",
+    },
+    # To whoever acknowledged a case when a new report joins it (E-JOIN-1).
+    "case_update": {
+        "en": "Case {case} has a new report since you acknowledged it. Review: {link}",
+        "es": "El caso {case} tiene un informe nuevo desde que lo confirmó. Revisar: {link}",
+    },
     "help": {
         "en": "Care team messages. For help call {help_number}. Reply STOP to stop texts, "
         "START to resume. In an emergency call your local emergency number.",
@@ -51,6 +63,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "ack_not_paged": {
         "en": "This number was not paged for case {case}. Nothing changed.",
         "es": "Este número no fue avisado del caso {case}. Nada cambió.",
+    },
+    "ack_how": {
+        "en": "To take case {case}, reply ACK and the case code, e.g. ACK {case}.",
+        "es": "Para atender el caso {case}, responda ACK y el código, p. ej. ACK {case}.",
+    },
+    "ack_choose": {
+        "en": "Several open cases: {case}. Reply ACK and the case code of the one you take.",
+        "es": "Varios casos abiertos: {case}. Responda ACK y el código del que atiende.",
+    },
+    "ack_none_open": {
+        "en": "No open case was paged to this number. Nothing changed.",
+        "es": "No hay casos abiertos avisados a este número. Nada cambió.",
     },
     "opted_out": {
         "en": "You will get no more texts from this number. Reply START to resume.",

@@ -23,6 +23,9 @@ class Reminder(db.Model):
     occurrence_key: Mapped[str] = mapped_column(String(128), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # reminder | window_end
     local_date: Mapped[date] = mapped_column(Date)
+    # Window rules: the last day the window covers (D-1), as planned; provisional until the
+    # treatment end makes the last dose final.
+    ends_on: Mapped[date | None] = mapped_column(Date)
     planned_at: Mapped[datetime]  # when plan() wanted it
     due_at: Mapped[datetime]  # planned_at, or later when quiet hours deferred it
     status: Mapped[str] = mapped_column(String(16), default="planned")

@@ -98,17 +98,39 @@ class Alert(db.Model):
     resolved_at: Mapped[datetime | None]
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     resolution_note: Mapped[str | None] = mapped_column(String(1000))
+    # E-JOIN-2: each rise in urgency starts a new paging epoch (its pages have their own keys).
+    epoch: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_report_at: Mapped[datetime | None]  # the newest report or lab joined to the case
+    reviewed_at: Mapped[datetime | None]  # a staff member last opened the case
+    notified_at: Mapped[datetime | None]  # E-JOIN-1: the last "new report" notice was sent
 
     pages: Mapped[list["AlertPage"]] = relationship(back_populates="alert", order_by="AlertPage.id")
 
+    @property
+    def seen_at(self) -> datetime | None:
+        """When the care team last took in the case: acknowledged, or opened since."""
+        if self.acknowledged_at is None:
+            return None
+        return max(self.acknowledged_at, self.reviewed_at or self.acknowledged_at)
+
+    @property
+    def has_unseen_report(self) -> bool:
+        """E-JOIN-1: a report joined the acknowledged case after the care team last saw it."""
+        seen = self.seen_at
+        return seen is not None and self.last_report_at is not None and self.last_report_at > seen
+
 
 class AlertPage(db.Model):
-    """One SMS page of one person for an alert, at one level and round."""
+    """One SMS to one person for an alert: a page (at one epoch, level and round), or a notice
+    of a new report to whoever acknowledged it (E-JOIN-1)."""
 
     __tablename__ = "alert_pages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="page")  # page | notice
+    urgency: Mapped[str | None] = mapped_column(String(16))  # the urgency the SMS gave
+    epoch: Mapped[int] = mapped_column(SmallInteger, default=0)
     level: Mapped[int] = mapped_column(SmallInteger)
     round: Mapped[int] = mapped_column(SmallInteger)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # None: fallback number

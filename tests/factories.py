@@ -86,9 +86,9 @@ def make_message(clinic, key, status):
 
 
 def make_alert(patient, urgency="urgent", codes=("fever",)):
-    from triage import escalation
+    from triage import cases
 
-    alert = escalation.raise_alert(
+    alert = cases.raise_alert(
         db.session,
         patient,
         urgency=urgency,
@@ -97,6 +97,7 @@ def make_alert(patient, urgency="urgent", codes=("fever",)):
         rule_ids=["T-FEV"],
         now=utcnow(),
         base_url="https://care.example.org",
+        outbox_policy=outbox.OutboxPolicy.from_config(current_app.config),
     )
     db.session.commit()
     return alert

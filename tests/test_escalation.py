@@ -6,12 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from messages.outbox import OutboxPolicy
 from models import Alert, AlertPage, AuditEvent, EscalationPolicy, db, utcnow
 from tests.factories import auth, make_clinic, make_patient, make_staff
 from tests.fake_twilio import FakeTwilio, Fault
 from tests.sms import run_dispatch, signed_post, twilio_config
 from tests.test_messages_admin import FORBIDDEN
 from triage import escalation
+
+POLICY = OutboxPolicy()
 
 NURSE_1, NURSE_2, FALLBACK, PATIENT = "+12025550143", "+12025550144", "+12025550100", "+12025550188"
 
@@ -81,8 +84,14 @@ def test_report_pages_level_1_then_level_2_then_ack_by_sms(client, app, fake, te
     assert f"Reply ACK {alert.case_code}" in page
 
     # Nobody answers: nothing happens before the timeout, level 2 after it.
-    assert escalation.escalate_due(db.session, now=t0 + timedelta(minutes=9)) == 0
-    assert escalation.escalate_due(db.session, now=t0 + timedelta(minutes=10)) == 1
+    assert (
+        escalation.escalate_due(db.session, outbox_policy=POLICY, now=t0 + timedelta(minutes=9))
+        == 0
+    )
+    assert (
+        escalation.escalate_due(db.session, outbox_policy=POLICY, now=t0 + timedelta(minutes=10))
+        == 1
+    )
     db.session.commit()
     run_dispatch(app, t0 + timedelta(minutes=10))
     assert len(fake.bodies_to(NURSE_2)) == 1 and len(fake.bodies_to(NURSE_1)) == 1
@@ -99,7 +108,9 @@ def test_report_pages_level_1_then_level_2_then_ack_by_sms(client, app, fake, te
     assert f"Case {alert.case_code} acknowledged" in reply.get_data(as_text=True)
     db.session.refresh(alert)
     assert (alert.status, alert.acknowledged_by_id) == ("acknowledged", second.id)
-    assert escalation.escalate_due(db.session, now=t0 + timedelta(hours=5)) == 0
+    assert (
+        escalation.escalate_due(db.session, outbox_policy=POLICY, now=t0 + timedelta(hours=5)) == 0
+    )
 
     seen = client.get("/api/v1/me/alerts", headers=auth(patient)).json
     assert seen[0]["seen_by_care_team"] is True and seen[0]["seen_at"]
@@ -147,7 +158,9 @@ def test_after_the_last_level_the_alert_stays_open_and_the_fallback_is_paged(
     alert = report_fever(client, patient)
     t0 = alert.created_at
     for minutes in (10, 20):
-        escalation.escalate_due(db.session, now=t0 + timedelta(minutes=minutes))
+        escalation.escalate_due(
+            db.session, outbox_policy=POLICY, now=t0 + timedelta(minutes=minutes)
+        )
         db.session.commit()
     run_dispatch(app, t0 + timedelta(minutes=20))
     db.session.refresh(alert)
@@ -241,3 +254,120 @@ def test_triage_settings_show_provenance_and_take_overrides(client, app, team):
             client.patch("/api/v1/triage-settings", json=bad, headers=auth(admin)).status_code
             == 422
         )
+
+
+def report(client, patient, items, key):
+    response = client.post(
+        "/api/v1/me/symptom-reports",
+        json={"items": items},
+        headers=auth(patient) | {"Idempotency-Key": key},
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+FAINT_AND_FEVER = [
+    {"symptom": "temperature", "value": "39.4", "unit": "C"},
+    {"symptom": "fainting"},
+]
+
+
+def test_an_emergency_after_an_acknowledged_urgent_report_pages_level_1_again(
+    client, app, fake, team
+):
+    """E-JOIN-2, the reported defect: 38.6 °C urgent, acknowledged; then 39.4 °C and fainting
+    is an emergency, and it must page, with the emergency urgency, from level 1."""
+    _, first, _, patient = team
+    alert = report_fever(client, patient)
+    run_dispatch(app, alert.created_at)
+    assert ack_sms(client, NURSE_1, f"ACK {alert.case_code}", "SM" + "4" * 32).status_code == 200
+    db.session.refresh(alert)
+    assert alert.status == "acknowledged"
+
+    body = report(client, patient, FAINT_AND_FEVER, "faint-report-1")
+    assert body["urgency"] == "emergency" and body["alert_id"] == alert.id
+    run_dispatch(app, utcnow())
+    pages = fake.bodies_to(NURSE_1)
+    assert len(pages) == 2
+    assert pages[1].startswith(f"EMERGENCY alert, case {alert.case_code}: urgency raised.")
+    db.session.refresh(alert)
+    assert (alert.status, alert.urgency, alert.level) == ("open", "emergency", 0)
+    deadline = alert.next_escalation_at - alert.last_report_at
+    assert deadline == timedelta(minutes=5)  # the emergency timeout of level 1
+    seen = client.get("/api/v1/me/alerts", headers=auth(patient)).json[0]
+    assert (seen["urgency"], seen["seen_by_care_team"]) == ("emergency", False)
+    for word in FORBIDDEN + ["faint", "39.4", "maria"]:
+        assert word not in pages[1].lower()
+
+    # A bare ACK from the nurse's phone takes it again: one open page, no code needed.
+    reply = ack_sms(client, NURSE_1, "ACK", "SM" + "5" * 32)
+    assert f"Case {alert.case_code} acknowledged" in reply.get_data(as_text=True)
+
+
+def test_an_emergency_joining_an_open_urgent_case_repages_and_shortens_the_deadline(
+    client, app, fake, team
+):
+    _, _, _, patient = team
+    alert = report_fever(client, patient)
+    t0 = alert.created_at
+    run_dispatch(app, t0)
+    report(client, patient, FAINT_AND_FEVER, "faint-report-2")
+    run_dispatch(app, utcnow())
+    pages = fake.bodies_to(NURSE_1)
+    assert [p.split(",")[0] for p in pages] == ["URGENT alert", "EMERGENCY alert"]
+    db.session.refresh(alert)
+    assert alert.next_escalation_at <= alert.last_report_at + timedelta(minutes=5)
+    assert alert.next_escalation_at < t0 + timedelta(minutes=10)
+
+
+def test_a_new_report_on_an_acknowledged_case_notifies_its_holder_once(client, app, fake, team):
+    """E-JOIN-1: same urgency, acknowledged: one notice to whoever took it, no re-escalation;
+    the patient sees that the latest report is not yet seen."""
+    _, first, second, patient = team
+    alert = report_fever(client, patient)
+    client.post(f"/api/v1/alerts/{alert.id}/ack", headers=auth(second))
+    report_fever(client, patient, key="fever-report-2")
+    report_fever(client, patient, key="fever-report-3")
+    run_dispatch(app, utcnow())
+    notices = fake.bodies_to(NURSE_2)
+    assert len(notices) == 1 and notices[0].startswith(f"Case {alert.case_code} has a new report")
+    db.session.refresh(alert)
+    assert alert.status == "acknowledged" and alert.next_escalation_at is None
+    mine = client.get("/api/v1/me/alerts", headers=auth(patient)).json[0]
+    assert mine["seen_by_care_team"] is False
+    listed = client.get("/api/v1/alerts", headers=auth(second)).json[0]
+    assert listed["has_unseen_report"] is True
+
+    assert client.get(f"/api/v1/alerts/{alert.id}", headers=auth(second)).status_code == 200
+    mine = client.get("/api/v1/me/alerts", headers=auth(patient)).json[0]
+    assert mine["seen_by_care_team"] is True and mine["seen_at"]
+
+
+def test_a_report_after_the_case_is_resolved_opens_a_new_case(client, app, fake, team):
+    """E-JOIN-3."""
+    _, first, _, patient = team
+    alert = report_fever(client, patient)
+    client.post(f"/api/v1/alerts/{alert.id}/resolve", json={"note": "ok"}, headers=auth(first))
+    again = report_fever(client, patient, key="fever-report-4")
+    assert again.id != alert.id and again.status == "open"
+    run_dispatch(app, utcnow())
+    assert [p.split(".")[0] for p in fake.bodies_to(NURSE_1)] == [
+        f"URGENT alert, case {alert.case_code}",
+        f"URGENT alert, case {again.case_code}",
+    ]
+
+
+def test_a_worse_lab_value_reopens_its_acknowledged_case_and_pages(client, app, fake, team):
+    """E-JOIN-2 for lab values: QTc 485 ms flags (routine, L-4); 512 ms is urgent."""
+    _, first, _, patient = team
+    lab = {"kind": "qtc", "unit": "ms", "collected_at": utcnow().isoformat()}
+    url = f"/api/v1/patients/{patient.id}/labs"
+    assert client.post(url, headers=auth(first), json=lab | {"value": 485}).status_code == 201
+    alert = db.session.scalar(select(Alert))
+    assert alert.urgency == "routine" and not alert.pages
+    client.post(f"/api/v1/alerts/{alert.id}/ack", headers=auth(first))
+    assert client.post(url, headers=auth(first), json=lab | {"value": 512}).status_code == 201
+    run_dispatch(app, utcnow())
+    db.session.refresh(alert)
+    assert (alert.status, alert.urgency) == ("open", "urgent")
+    assert fake.bodies_to(NURSE_1)[0].startswith(f"URGENT alert, case {alert.case_code}: urgency")

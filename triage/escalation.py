@@ -1,73 +1,28 @@
-"""Alerts and the escalation policy engine: page level by level until someone acknowledges.
+"""The escalation engine: page a case level by level until someone acknowledges it.
 
-A clinic's policy is ordered levels of recipients (staff ids, or "on_call", "clinicians",
-"admins"), each with an acknowledgement timeout per urgency, repeated `repeat_count` times; after
-the last level the alert stays open, marked exhausted, and the fallback number is paged.
-Routine alerts are not paged: they wait in the care team's queue.
+A clinic's policy (triage.policies) is ordered levels of recipients, each with an
+acknowledgement timeout per urgency, repeated `repeat_count` times; after the last level the
+case stays open, marked exhausted, and the fallback number is paged. Routine cases are not
+paged: they wait in the care team's queue. A rise in urgency (E-JOIN-2) starts a new epoch of
+pages with the new urgency; a report joining an acknowledged case (E-JOIN-1) sends one notice to
+whoever acknowledged it.
 """
 
-import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from messages import inbound, outbox
-from messages.outbox import OutboxPolicy
+from messages import outbox
 from messages.templates import render
-from models import (
-    Alert,
-    AlertPage,
-    AuditEvent,
-    Clinic,
-    EscalationPolicy,
-    Message,
-    Patient,
-    Staff,
-)
-from models.errors import Conflict, DomainError
-from triage.engine import worst
+from models import Alert, AlertPage, AuditEvent, Clinic, Message, Staff
+from triage.policies import current_policy
 
-# PROPOSED defaults (clinical-rules §2.1: urgent callback target 30 minutes).
-DEFAULT_POLICY = {
-    "levels": [
-        {"recipients": ["on_call"], "timeout_minutes": {"emergency": 5, "urgent": 10}},
-        {"recipients": ["clinicians"], "timeout_minutes": {"emergency": 5, "urgent": 10}},
-        {"recipients": ["admins"], "timeout_minutes": {"emergency": 5, "urgent": 10}},
-    ],
-    "repeat_count": 1,
-    "fallback_phone": None,
-}
 PAGED = ("urgent", "emergency")
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 UNDELIVERABLE = ("failed", "dead", "expired", "opted_out", "undelivered")
-ACK = re.compile(r"^\s*ACK\s+([A-Za-z0-9]{4,8})\s*$", re.IGNORECASE)
 
 
-def current_policy(session, clinic_id: int) -> dict:
-    row = session.scalars(
-        select(EscalationPolicy)
-        .where(EscalationPolicy.clinic_id == clinic_id)
-        .order_by(EscalationPolicy.version.desc())
-    ).first()
-    if row is None:
-        return DEFAULT_POLICY | {"version": None}
-    return {
-        "levels": row.levels,
-        "repeat_count": row.repeat_count,
-        "fallback_phone": row.fallback_phone,
-        "version": row.version,
-    }
-
-
-def _new_case_code(session) -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
-        if session.scalar(select(Alert.id).where(Alert.case_code == code)) is None:
-            return code
-
-
-def _audit(session, alert, action, *, actor: Staff | None = None, detail=None, now):
+def audit_case(session, alert, action, *, actor: Staff | None = None, detail=None, now):
     session.add(
         AuditEvent(
             occurred_at=now,
@@ -81,47 +36,6 @@ def _audit(session, alert, action, *, actor: Staff | None = None, detail=None, n
             detail=detail,
         )
     )
-
-
-def raise_alert(
-    session, patient: Patient, *, urgency, source, symptom_codes, rule_ids, now, base_url
-) -> Alert:
-    """Join the patient's open alert for the same symptom (no second page), or open a new one
-    and page its first level."""
-    for alert in session.scalars(
-        select(Alert)
-        .where(Alert.patient_id == patient.id, Alert.status != "resolved")
-        .with_for_update()
-    ):
-        if set(alert.symptom_codes) & set(symptom_codes):
-            if urgency in PAGED and alert.urgency not in PAGED:
-                break  # a routine item turned urgent: that needs a page of its own
-            alert.urgency = worst(alert.urgency, urgency)
-            alert.rule_ids = sorted(set(alert.rule_ids) | set(rule_ids))
-            _audit(session, alert, "alert.joined", detail={"urgency": urgency}, now=now)
-            return alert
-    policy = current_policy(session, patient.clinic_id)
-    alert = Alert(
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
-        case_code=_new_case_code(session),
-        urgency=urgency,
-        source=source,
-        symptom_codes=symptom_codes,
-        rule_ids=rule_ids,
-        status="open",
-        level=0,
-        round=0,
-        policy_version=policy["version"],
-        link_base=base_url,
-        created_at=now,
-    )
-    session.add(alert)
-    session.flush()
-    _audit(session, alert, "alert.raised", detail={"urgency": urgency, "rules": rule_ids}, now=now)
-    if urgency in PAGED:
-        _page_level(session, alert, policy, now=now)
-    return alert
 
 
 def _recipients(session, clinic_id: int, tokens: list) -> list[Staff]:
@@ -143,10 +57,11 @@ def _recipients(session, clinic_id: int, tokens: list) -> list[Staff]:
     return list(dict.fromkeys(chosen))
 
 
-def _send_page(session, alert, *, phone, staff_id, key, now):
+def _send(session, alert, *, template, phone, staff_id, key, now, outbox_policy, kind="page"):
+    """Queue one SMS about the case (urgency, opaque case code and console link only)."""
     token = secrets.token_urlsafe(16)
     body = render(
-        "escalation_page",
+        template,
         "en",
         urgency=alert.urgency.upper(),
         case=alert.case_code,
@@ -159,7 +74,7 @@ def _send_page(session, alert, *, phone, staff_id, key, now):
         body=body,
         idempotency_key=key,
         now=now,
-        policy=OutboxPolicy(),
+        policy=outbox_policy,
         clinic_id=alert.clinic_id,
         recipient_type="staff" if staff_id else "number",
         recipient_id=staff_id,
@@ -168,6 +83,9 @@ def _send_page(session, alert, *, phone, staff_id, key, now):
     session.add(
         AlertPage(
             alert_id=alert.id,
+            kind=kind,
+            urgency=alert.urgency,
+            epoch=alert.epoch,
             level=alert.level,
             round=alert.round,
             staff_id=staff_id,
@@ -179,40 +97,43 @@ def _send_page(session, alert, *, phone, staff_id, key, now):
     )
 
 
-def _page_level(session, alert, policy, *, now) -> None:
-    """Page everyone of the alert's current level; a level with nobody to page is skipped."""
+def _page_people(session, alert, people, *, template, now, outbox_policy) -> None:
+    for person in people:
+        key = f"alert:{alert.id}:e{alert.epoch}:r{alert.round}:l{alert.level}:s{person.id}"
+        _send(
+            session,
+            alert,
+            template=template,
+            phone=person.phone,
+            staff_id=person.id,
+            key=key,
+            now=now,
+            outbox_policy=outbox_policy,
+        )
+
+
+def page_level(
+    session, alert, policy, *, now, outbox_policy, template="escalation_page"
+) -> list[Staff]:
+    """Page everyone of the case's current level; a level with nobody to page is skipped.
+    Returns who was paged (nobody when every level is used up)."""
     levels = policy["levels"]
     while True:
         level = levels[alert.level]
         people = _recipients(session, alert.clinic_id, level["recipients"])
         if people:
-            for person in people:
-                key = f"alert:{alert.id}:r{alert.round}:l{alert.level}:s{person.id}"
-                _send_page(
-                    session,
-                    alert,
-                    phone=person.phone,
-                    staff_id=person.id,
-                    key=key,
-                    now=now,
-                )
+            _page_people(
+                session, alert, people, template=template, now=now, outbox_policy=outbox_policy
+            )
             minutes = level["timeout_minutes"].get(alert.urgency, 15)
             alert.next_escalation_at = now + timedelta(minutes=minutes)
-            _audit(
-                session,
-                alert,
-                "alert.paged",
-                detail={
-                    "level": alert.level,
-                    "round": alert.round,
-                    "staff": [p.id for p in people],
-                },
-                now=now,
-            )
-            return
+            detail = {"level": alert.level, "round": alert.round, "epoch": alert.epoch}
+            detail["staff"] = [p.id for p in people]
+            audit_case(session, alert, "alert.paged", detail=detail, now=now)
+            return people
         if not _advance(alert, policy):
-            _exhaust(session, alert, policy, now=now)
-            return
+            _exhaust(session, alert, policy, now=now, outbox_policy=outbox_policy)
+            return []
 
 
 def _advance(alert, policy) -> bool:
@@ -226,35 +147,95 @@ def _advance(alert, policy) -> bool:
     return False
 
 
-def _exhaust(session, alert, policy, *, now):
+def _exhaust(session, alert, policy, *, now, outbox_policy):
     alert.exhausted_at, alert.next_escalation_at = now, None
-    _audit(session, alert, "alert.exhausted", now=now)
-    fallback = policy.get("fallback_phone") or _clinic_phone(session, alert)
+    audit_case(session, alert, "alert.exhausted", now=now)
+    fallback = policy.get("fallback_phone") or session.get(Clinic, alert.clinic_id).care_team_phone
     if fallback:
-        _send_page(
+        _send(
             session,
             alert,
+            template="escalation_page",
             phone=fallback,
             staff_id=None,
-            key=f"alert:{alert.id}:fallback",
+            key=f"alert:{alert.id}:e{alert.epoch}:fallback",
             now=now,
+            outbox_policy=outbox_policy,
         )
 
 
-def _clinic_phone(session, alert) -> str | None:
-    return session.get(Clinic, alert.clinic_id).care_team_phone
+def repage(session, alert: Alert, *, now: datetime, outbox_policy) -> None:
+    """E-JOIN-2, open case: page its current level now with the raised urgency; the deadline
+    becomes the new urgency's timeout if that is sooner. A case that had used up every level
+    (exhausted) starts again from level 1."""
+    policy = current_policy(session, alert.clinic_id)
+    deadline = alert.next_escalation_at
+    alert.epoch += 1
+    if alert.exhausted_at is not None:
+        alert.level, alert.round, alert.exhausted_at, deadline = 0, 0, None, None
+    page_level(
+        session, alert, policy, now=now, outbox_policy=outbox_policy, template="escalation_raised"
+    )
+    if deadline is not None and alert.next_escalation_at is not None:
+        alert.next_escalation_at = min(deadline, alert.next_escalation_at)
 
 
-def escalate(session, alert: Alert, *, now: datetime) -> None:
+def reopen(session, alert: Alert, *, now: datetime, outbox_policy) -> None:
+    """E-JOIN-2, acknowledged case: open again and page from level 1 with the raised urgency's
+    timeouts; whoever acknowledged it is paged too (they hold the case)."""
+    holder = session.get(Staff, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
+    alert.status, alert.acknowledged_at, alert.acknowledged_by_id = "open", None, None
+    alert.epoch += 1
+    alert.level, alert.round, alert.exhausted_at = 0, 0, None
+    audit_case(session, alert, "alert.reopened", detail={"urgency": alert.urgency}, now=now)
+    policy = current_policy(session, alert.clinic_id)
+    paged = page_level(
+        session, alert, policy, now=now, outbox_policy=outbox_policy, template="escalation_raised"
+    )
+    if holder is not None and holder.active and holder.phone and holder not in paged:
+        _page_people(
+            session,
+            alert,
+            [holder],
+            template="escalation_raised",
+            now=now,
+            outbox_policy=outbox_policy,
+        )
+
+
+def notify_holder(session, alert: Alert, *, now: datetime, outbox_policy) -> None:
+    """E-JOIN-1, acknowledged case: one notice of the new report to whoever acknowledged it;
+    no second notice while the first is unread (they have not opened the case since)."""
+    if alert.notified_at is not None and alert.notified_at > alert.seen_at:
+        return
+    holder = session.get(Staff, alert.acknowledged_by_id)
+    if holder is None or not holder.active or not holder.phone:
+        return
+    alert.notified_at = now
+    _send(
+        session,
+        alert,
+        template="case_update",
+        phone=holder.phone,
+        staff_id=holder.id,
+        key=f"alert:{alert.id}:notice:{secrets.token_hex(8)}",
+        now=now,
+        outbox_policy=outbox_policy,
+        kind="notice",
+    )
+    audit_case(session, alert, "alert.notice", detail={"staff": holder.id}, now=now)
+
+
+def escalate(session, alert: Alert, *, now: datetime, outbox_policy) -> None:
     policy = current_policy(session, alert.clinic_id)
     if _advance(alert, policy):
-        _page_level(session, alert, policy, now=now)
+        page_level(session, alert, policy, now=now, outbox_policy=outbox_policy)
     else:
-        _exhaust(session, alert, policy, now=now)
+        _exhaust(session, alert, policy, now=now, outbox_policy=outbox_policy)
 
 
-def escalate_due(session, *, now: datetime, limit: int = 100) -> int:
-    """The worker's job: open alerts past their acknowledgement deadline go one level on."""
+def escalate_due(session, *, now: datetime, outbox_policy, limit: int = 100) -> int:
+    """The worker's job: open cases past their acknowledgement deadline go one level on."""
     stmt = (
         select(Alert)
         .where(Alert.status == "open", Alert.next_escalation_at <= now)
@@ -265,103 +246,25 @@ def escalate_due(session, *, now: datetime, limit: int = 100) -> int:
         stmt = stmt.with_for_update(skip_locked=True)
     alerts = session.scalars(stmt).all()
     for alert in alerts:
-        escalate(session, alert, now=now)
+        escalate(session, alert, now=now, outbox_policy=outbox_policy)
     return len(alerts)
 
 
 @outbox.on_failure("escalation")
-def page_failed(session, message: Message, now: datetime) -> None:
+def page_failed(session, message: Message, now: datetime, policy) -> None:
     """A page could not be delivered: when nobody of the current level can be reached, move on
-    at once instead of waiting for the timeout."""
+    at once instead of waiting for the timeout. (A failed notice changes nothing.)"""
     page = session.scalars(select(AlertPage).where(AlertPage.message_id == message.id)).first()
-    if page is None or page.alert.status != "open" or page.alert.exhausted_at is not None:
+    if page is None or page.kind != "page":
         return
     alert = page.alert
-    if (page.level, page.round) != (alert.level, alert.round):
+    if alert.status != "open" or alert.exhausted_at is not None:
         return
-    current = [p for p in alert.pages if (p.level, p.round) == (alert.level, alert.round)]
+    step = (alert.epoch, alert.level, alert.round)
+    if (page.epoch, page.level, page.round) != step:
+        return
+    current = [p for p in alert.pages if p.kind == "page" and (p.epoch, p.level, p.round) == step]
     statuses = [session.get(Message, p.message_id).status for p in current]
     if all(status in UNDELIVERABLE for status in statuses):
-        _audit(session, alert, "alert.page_failed", detail={"message": message.id}, now=now)
-        escalate(session, alert, now=now)
-
-
-def acknowledge(session, alert: Alert, staff: Staff, *, now: datetime, via: str) -> Alert:
-    if alert.status == "resolved":
-        raise Conflict("The alert is resolved.")
-    if alert.status == "open":
-        alert.status, alert.acknowledged_at, alert.acknowledged_by_id = (
-            "acknowledged",
-            now,
-            staff.id,
-        )
-        alert.next_escalation_at = None
-        _audit(session, alert, "alert.ack", actor=staff, detail={"via": via}, now=now)
-    return alert
-
-
-def resolve(session, alert: Alert, staff: Staff, note: str, *, now: datetime) -> Alert:
-    if alert.status == "resolved":
-        raise Conflict("The alert is already resolved.")
-    if alert.status == "open":
-        acknowledge(session, alert, staff, now=now, via="resolve")
-    alert.status, alert.resolved_at, alert.resolved_by_id = "resolved", now, staff.id
-    alert.resolution_note, alert.next_escalation_at = note, None
-    _audit(session, alert, "alert.resolve", actor=staff, now=now)
-    return alert
-
-
-def handle_ack_sms(session, from_phone: str, body: str, now: datetime) -> str | None:
-    """`ACK <case>` from a phone that was paged for that case acknowledges it."""
-    match = ACK.match(body)
-    if match is None:
-        return None
-    code = match.group(1).upper()
-    alert = session.scalars(select(Alert).where(Alert.case_code == code)).first()
-    if alert is None or alert.status == "resolved":
-        return render("ack_unknown", case=code)
-    paged = [p for p in alert.pages if p.phone == from_phone and p.staff_id is not None]
-    if not paged:
-        return render("ack_not_paged", case=code)
-    if alert.status == "acknowledged":
-        return render("ack_already", case=code)
-    acknowledge(session, alert, session.get(Staff, paged[0].staff_id), now=now, via="sms")
-    return render("ack_done", case=code)
-
-
-inbound.register_handler(handle_ack_sms)
-
-
-def save_policy(session, clinic_id: int, body: dict, *, staff_id: int, now: datetime) -> dict:
-    """A new version of the clinic's policy; every named staff member must be pageable."""
-    ids = {t for level in body["levels"] for t in level["recipients"] if isinstance(t, int)}
-    known = set(
-        session.scalars(
-            select(Staff.id).where(
-                Staff.id.in_(ids),
-                Staff.clinic_id == clinic_id,
-                Staff.active.is_(True),
-                Staff.phone.is_not(None),
-            )
-        )
-    )
-    if ids - known:
-        raise DomainError(
-            "Unknown, inactive or phoneless staff in the policy.",
-            {"levels": [f"Not pageable: {sorted(ids - known)}"]},
-        )
-    version = (
-        session.scalar(
-            select(func.max(EscalationPolicy.version)).where(
-                EscalationPolicy.clinic_id == clinic_id
-            )
-        )
-        or 0
-    ) + 1
-    session.add(
-        EscalationPolicy(
-            clinic_id=clinic_id, version=version, created_by_id=staff_id, created_at=now, **body
-        )
-    )
-    session.flush()
-    return current_policy(session, clinic_id)
+        audit_case(session, alert, "alert.page_failed", detail={"message": message.id}, now=now)
+        escalate(session, alert, now=now, outbox_policy=policy)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from models import Dose, LabResult, Patient, ReportItem, SymptomReport
-from triage import engine, escalation
+from triage import cases, engine
 from triage.advice import advice_text
 from triage.catalogue import CATALOGUE
 from triage.settings import clinic_settings
@@ -72,7 +72,9 @@ def patient_readings(session, patient: Patient, now: datetime) -> engine.Reading
     return engine.Readings(temperatures=temps, weights=tuple(daily[d] for d in sorted(daily)))
 
 
-def record_report(session, patient: Patient, data: dict, *, now: datetime, base_url: str):
+def record_report(
+    session, patient: Patient, data: dict, *, now: datetime, base_url: str, outbox_policy
+):
     """Triage and store the report; an urgent or emergency one raises (or joins) an alert and
     queues its first pages in this same transaction. The caller commits."""
     clinic = patient.clinic
@@ -131,7 +133,7 @@ def record_report(session, patient: Patient, data: dict, *, now: datetime, base_
     session.add(report)
     session.flush()
     if result.urgency != "none":
-        report.alert_id = escalation.raise_alert(
+        report.alert_id = cases.raise_alert(
             session,
             patient,
             urgency=result.urgency,
@@ -140,11 +142,12 @@ def record_report(session, patient: Patient, data: dict, *, now: datetime, base_
             rule_ids=result.rule_ids,
             now=now,
             base_url=base_url,
+            outbox_policy=outbox_policy,
         ).id
     return report, result
 
 
-def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str):
+def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str, outbox_policy):
     """Run the L-rules on a lab value the care team entered; urgent ones raise an alert."""
     earlier = session.execute(
         select(LabResult.collected_at, LabResult.value)
@@ -184,7 +187,7 @@ def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str
         today,
     )
     if result.urgency != "none":
-        escalation.raise_alert(
+        cases.raise_alert(
             session,
             patient,
             urgency=result.urgency,
@@ -193,5 +196,6 @@ def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str
             rule_ids=result.rule_ids,
             now=now,
             base_url=base_url,
+            outbox_policy=outbox_policy,
         )
     return result

@@ -17,7 +17,7 @@ from api.schemas.triage import (
 )
 from models import Alert, Patient, db, utcnow
 from models.errors import NotFound
-from triage import escalation
+from triage import acknowledgement, policies
 from triage.settings import describe, override_settings
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Alerts and escalation")
@@ -56,8 +56,9 @@ class AlertById(MethodView):
     @roles_required(*STAFF)
     @blp.response(200, AlertSchema)
     def get(self, alert_id):
-        """Get an alert"""
+        """Get an alert (its reports so far then count as seen by the care team)"""
         alert = alert_of_my_clinic(alert_id)
+        acknowledgement.mark_reviewed(alert, now=utcnow())
         audit(
             "alert.read",
             target=f"alert:{alert.id}",
@@ -74,7 +75,7 @@ class AlertAck(MethodView):
     def post(self, alert_id):
         """Acknowledge an alert: paging stops, and the patient sees that it has been seen"""
         alert = alert_of_my_clinic(alert_id)
-        escalation.acknowledge(db.session, alert, current_user, now=utcnow(), via="api")
+        acknowledgement.acknowledge(db.session, alert, current_user, now=utcnow(), via="api")
         db.session.commit()
         return alert
 
@@ -87,7 +88,7 @@ class AlertResolve(MethodView):
     def post(self, body, alert_id):
         """Resolve an alert with a note"""
         alert = alert_of_my_clinic(alert_id)
-        escalation.resolve(db.session, alert, current_user, body["note"], now=utcnow())
+        acknowledgement.resolve(db.session, alert, current_user, body["note"], now=utcnow())
         db.session.commit()
         return alert
 
@@ -98,14 +99,14 @@ class Policy(MethodView):
     @blp.response(200, EscalationPolicySchema)
     def get(self):
         """The escalation policy in force (the PROPOSED default until an admin sets one)"""
-        return escalation.current_policy(db.session, current_user.clinic_id)
+        return policies.current_policy(db.session, current_user.clinic_id)
 
     @roles_required(*ADMIN)
     @blp.arguments(EscalationPolicySchema)
     @blp.response(200, EscalationPolicySchema)
     def put(self, body):
         """Replace the escalation policy (a new version; earlier ones are kept)"""
-        policy = escalation.save_policy(
+        policy = policies.save_policy(
             db.session, current_user.clinic_id, body, staff_id=current_user.id, now=utcnow()
         )
         audit("escalation_policy.update", detail={"version": policy["version"]})

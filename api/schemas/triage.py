@@ -111,6 +111,10 @@ class AlertSchema(Schema):
     resolved_at = Instant()
     resolved_by_id = fields.Integer()
     resolution_note = fields.String()
+    last_report_at = Instant(metadata={"description": "The newest report or lab of the case"})
+    has_unseen_report = fields.Boolean(
+        metadata={"description": "A report joined the acknowledged case since it was last seen"}
+    )
 
 
 class AlertQueryArgsSchema(Schema):
@@ -124,14 +128,21 @@ class ResolveSchema(Schema):
 
 
 class MyAlertSchema(Schema):
-    """What the patient sees: whether and when the care team has seen the report."""
+    """What the patient sees: the case's current urgency, and whether and when the care team
+    has seen its latest report."""
 
     id = fields.Integer()
-    urgency = fields.String()
+    urgency = fields.String(metadata={"description": "The case's current urgency"})
     status = fields.String()
     created_at = Instant()
-    seen_by_care_team = fields.Function(lambda a: a.acknowledged_at is not None)
-    seen_at = Instant(attribute="acknowledged_at")
+    last_report_at = Instant()
+    seen_by_care_team = fields.Function(
+        lambda a: a.seen_at is not None and not a.has_unseen_report,
+        metadata={"description": "The care team has seen the case's latest report"},
+    )
+    seen_at = fields.Function(
+        lambda a: None if a.seen_at is None or a.has_unseen_report else a.seen_at.isoformat()
+    )
     resolved_at = Instant()
 
 

@@ -1,0 +1,134 @@
+"""Acknowledging and resolving cases, in the console, through the API, or by SMS reply.
+
+Nurses reply the way people type: "ACK KY9CM.", "ack: ky9cm", "ACK #KY9CM thanks", "ACKKY9CM",
+or a bare "ACK". A reply acknowledges only a case its phone was paged for; a bare ACK from a
+phone with exactly one open page takes that one, and with several it lists their codes; any
+other text from a paged phone is answered with how to acknowledge.
+"""
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+
+from messages import inbound
+from messages.templates import render
+from models import Alert, AlertPage, Staff
+from models.errors import Conflict
+from triage.cases import CODE_ALPHABET
+from triage.escalation import audit_case
+
+ACK_WORDS = {"ACK", "ACKED", "ACKNOWLEDGE", "ACKNOWLEDGED", "ACKNOWLEDGING"}
+_TOKEN = re.compile(r"[A-Z0-9]+")
+_CODE = re.compile(rf"[{CODE_ALPHABET}]{{5}}")
+
+
+def acknowledge(session, alert: Alert, staff: Staff, *, now: datetime, via: str) -> Alert:
+    """Take the case: paging stops. On a case already taken it marks the newest reports seen."""
+    if alert.status == "resolved":
+        raise Conflict("The alert is resolved.")
+    if alert.status == "open":
+        alert.status, alert.acknowledged_at, alert.acknowledged_by_id = (
+            "acknowledged",
+            now,
+            staff.id,
+        )
+        alert.next_escalation_at = None
+        audit_case(session, alert, "alert.ack", actor=staff, detail={"via": via}, now=now)
+    else:
+        mark_reviewed(alert, now=now)
+    return alert
+
+
+def mark_reviewed(alert: Alert, *, now: datetime) -> None:
+    """A staff member opened the case: its reports so far count as seen (E-JOIN-1)."""
+    if alert.status == "acknowledged":
+        alert.reviewed_at = now
+
+
+def resolve(session, alert: Alert, staff: Staff, note: str, *, now: datetime) -> Alert:
+    if alert.status == "resolved":
+        raise Conflict("The alert is already resolved.")
+    if alert.status == "open":
+        acknowledge(session, alert, staff, now=now, via="resolve")
+    alert.status, alert.resolved_at, alert.resolved_by_id = "resolved", now, staff.id
+    alert.resolution_note, alert.next_escalation_at = note, None
+    audit_case(session, alert, "alert.resolve", actor=staff, now=now)
+    return alert
+
+
+def parse_ack(body: str) -> tuple[bool, list[str]]:
+    """(is this an acknowledgement, the case codes in it, in order)."""
+    is_ack, codes = False, []
+    for token in _TOKEN.findall(body.upper()):
+        if token in ACK_WORDS:
+            is_ack = True
+        elif token.startswith("ACK") and _CODE.fullmatch(token[3:]):
+            is_ack = True
+            codes.append(token[3:])
+        elif _CODE.fullmatch(token):
+            codes.append(token)
+    return is_ack, list(dict.fromkeys(codes))
+
+
+def _open_cases_paged(session, phone: str) -> list[Alert]:
+    paged = select(AlertPage.alert_id).where(
+        AlertPage.phone == phone, AlertPage.staff_id.is_not(None), AlertPage.kind == "page"
+    )
+    return list(
+        session.scalars(
+            select(Alert).where(Alert.id.in_(paged), Alert.status == "open").order_by(Alert.id)
+        )
+    )
+
+
+def _ever_paged(session, phone: str) -> bool:
+    return session.scalar(select(AlertPage.id).where(AlertPage.phone == phone).limit(1)) is not None
+
+
+def _ack_by_sms(session, alert: Alert, phone: str, now: datetime) -> str:
+    if alert.status == "resolved":
+        return render("ack_unknown", case=alert.case_code)
+    pages = [p for p in alert.pages if p.kind == "page" and p.phone == phone and p.staff_id]
+    staff = session.get(Staff, pages[-1].staff_id) if pages else None
+    if staff is None or not staff.active:
+        return render("ack_not_paged", case=alert.case_code)
+    if alert.status == "acknowledged":
+        mark_reviewed(alert, now=now)
+        return render("ack_already", case=alert.case_code)
+    acknowledge(session, alert, staff, now=now, via="sms")
+    return render("ack_done", case=alert.case_code)
+
+
+def handle_ack_sms(session, from_phone: str, body: str, now: datetime) -> str | None:
+    """The reply to a nurse's SMS; None when the text is not for this handler."""
+    is_ack, codes = parse_ack(body)
+    open_cases = _open_cases_paged(session, from_phone)
+    if not is_ack:
+        return _how(open_cases) if open_cases else None
+    named = {}
+    if codes:
+        found = session.scalars(select(Alert).where(Alert.case_code.in_(codes)))
+        named = {a.case_code: a for a in found}
+    if named:  # codes of real cases: each is acknowledged only if this phone was paged for it
+        replies = [_ack_by_sms(session, named[c], from_phone, now) for c in codes if c in named]
+        return " ".join(replies)
+    if codes:  # a code of no case: never guess which one was meant
+        reply = render("ack_unknown", case=codes[0])
+        return " ".join([reply, _how(open_cases)]) if open_cases else reply
+    if len(open_cases) == 1:  # a bare ACK: the one open page of this phone
+        return _ack_by_sms(session, open_cases[0], from_phone, now)
+    if open_cases:
+        return _how(open_cases)
+    if not _ever_paged(session, from_phone):
+        return None  # not a care-team phone: not for this handler
+    return render("ack_none_open")
+
+
+def _how(open_cases: list[Alert]) -> str:
+    if len(open_cases) == 1:
+        return render("ack_how", case=open_cases[0].case_code)
+    return render("ack_choose", case=", ".join(a.case_code for a in open_cases))
+
+
+inbound.register_handler(handle_ack_sms)
