@@ -51,6 +51,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         "LOGIN_RATE_LIMIT": environ.get("LOGIN_RATE_LIMIT", "10/minute;100/hour"),
         "ENROLL_RATE_LIMIT": environ.get("ENROLL_RATE_LIMIT", "5/minute;30/hour"),
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 64 * 1024),
+        "IDEMPOTENCY_WAIT_SECONDS": float(environ.get("IDEMPOTENCY_WAIT_SECONDS") or 5),
         "TRUSTED_PROXY_COUNT": _int(environ, "TRUSTED_PROXY_COUNT", 0),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO"),
         # SMS

@@ -64,7 +64,9 @@ def handle_domain_error(exc: DomainError):
     _end_transaction()
     if request.blueprint in ("console", "links"):
         return render_template("console/error.html", message=exc.message), exc.status
-    return error_response(exc.status, exc.message, exc.errors)
+    response, code = error_response(exc.status, exc.message, exc.errors)
+    response.headers.update(getattr(exc, "headers", {}))
+    return response, code
 
 
 def handle_integrity_error(exc: IntegrityError):

@@ -1,24 +1,34 @@
 """Idempotency-Key for the patient app's POSTs (phones on flaky networks retry).
 
-The key is claimed in its own committed transaction before the work, so a concurrent retry sees
-it: a replay gets the stored response, the same key with another body 422, a retry while the
-first is still in flight 409. A claim left by a crashed request is taken over after a minute.
+The key is claimed in the request's own transaction, before the work, and committed with it:
+a concurrent retry of the same key waits on the key's unique index until the first request
+commits (it then replays the stored answer) or rolls back (it then does the work itself). A
+request that fails leaves nothing behind, so its retry runs at once. A retry that would wait
+longer than IDEMPOTENCY_WAIT_SECONDS gets 409 with Retry-After. The same key with another body
+is 422.
 """
 
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import request
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from models import IdempotencyRecord
 from models.errors import Conflict, DomainError
 
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
-STALE = timedelta(seconds=60)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
+
+
+class InProgress(Conflict):
+    """The first request with this key is still running."""
+
+    headers = {"Retry-After": "2"}
 
 
 def request_key() -> str:
@@ -36,17 +46,41 @@ def body_hash() -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim(session, *, patient_id: int, key: str, digest: str, now: datetime):
-    """Return (record id, stored response or None). The caller commits the claim at once."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    inserted = session.execute(
-        insert(IdempotencyRecord)
-        .values(
-            patient_id=patient_id, key=key, request_hash=digest, status="processing", created_at=now
+def _in_progress(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    return code == LOCK_NOT_AVAILABLE or "database is locked" in str(exc.orig)
+
+
+def claim(session, *, patient_id: int, key: str, digest: str, now: datetime, wait_seconds: float):
+    """Return (record id, stored response or None), in the caller's transaction."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect == "postgresql":  # how long to wait behind a first request with this key
+        session.execute(
+            text("SELECT set_config('lock_timeout', :ms, true)"),
+            {"ms": f"{int(wait_seconds * 1000)}ms"},
         )
-        .on_conflict_do_nothing(index_elements=["patient_id", "key"])
-        .returning(IdempotencyRecord.id)
-    ).scalar()
+    try:
+        inserted = session.execute(
+            insert(IdempotencyRecord)
+            .values(
+                patient_id=patient_id,
+                key=key,
+                request_hash=digest,
+                status="processing",
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["patient_id", "key"])
+            .returning(IdempotencyRecord.id)
+        ).scalar()
+    except OperationalError as exc:
+        if not _in_progress(exc):
+            raise
+        raise InProgress(
+            "The first request with this Idempotency-Key is still being processed; retry."
+        ) from exc
+    if dialect == "postgresql":  # later locks of the request wait as they always did
+        session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
     if inserted is not None:
         return inserted, None
     record = session.scalars(
@@ -61,15 +95,7 @@ def claim(session, *, patient_id: int, key: str, digest: str, now: datetime):
         )
     if record.status == "done":
         return record.id, record.response
-    if now - record.created_at < STALE:
-        raise Conflict("The first request with this Idempotency-Key is still being processed.")
-    taken = session.execute(  # a crashed attempt: take the claim over, once
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at)
-        .values(created_at=now)
-    ).rowcount
-    if not taken:
-        raise Conflict("The first request with this Idempotency-Key is still being processed.")
+    # Committed unfinished: only a claim from before claims shared the request's transaction.
     return record.id, None
 
 

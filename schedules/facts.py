@@ -8,7 +8,7 @@ that calls it owns the transaction.
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import Clinic, Dose, LabResult, Patient
 from models.errors import Conflict, DomainError
@@ -76,6 +76,12 @@ def record_dose(session, patient: Patient, data: dict, *, staff_id: int, now: da
         ]
     if ended is not None and not started < ended <= started + MAX_INFUSION:
         errors["infusion_ended_at"] = ["Must be after the start, and within 12 hours of it."]
+    ended_on = patient.treatment_ended_on
+    if ended_on is not None and data["administered_on"] > ended_on:
+        errors["administered_on"] = [
+            f"Treatment was recorded as ended on {ended_on.isoformat()}. To record a later dose, "
+            "reopen the treatment first (DELETE .../treatment-end)."
+        ]
     if errors:
         raise DomainError("The dose does not add up.", errors)
     dose = Dose(patient_id=patient.id, recorded_by_id=staff_id, created_at=now, **data)
@@ -101,10 +107,24 @@ def record_lab(session, patient: Patient, data: dict, *, staff_id: int, now: dat
 
 
 def set_transplant(session, patient: Patient, data: dict, *, now: datetime) -> Patient:
-    """Record or correct HSCT day 0 (anchor hsct_date)."""
+    """Record or correct HSCT day 0 (anchor hsct_date): day 0 of the monitoring after BESPONSA,
+    so never before the first dose (a transplant before this therapy is history, not this)."""
     require_active(patient)
     if data["hsct_date"] > _local_today(patient, now) + timedelta(days=365):
         raise DomainError("Too far ahead.", {"hsct_date": ["More than a year ahead."]})
+    first = session.scalar(
+        select(func.min(Dose.administered_on)).where(Dose.patient_id == patient.id)
+    )
+    if first is None or data["hsct_date"] < first:
+        reason = (
+            "Record the BESPONSA doses first: HSCT day 0 starts the monitoring after them."
+            if first is None
+            else f"On or after the first recorded dose ({first.isoformat()}): a transplant "
+            "before BESPONSA is history, not day 0 of this monitoring."
+        )
+        raise DomainError(
+            "The transplant date does not follow the treatment.", {"hsct_date": [reason]}
+        )
     for name, value in data.items():
         setattr(patient, name, value)
     replan_patient(session, patient, now=now)  # a corrected day 0 moves the liver-test series
@@ -126,6 +146,17 @@ def end_treatment(session, patient: Patient, ended_on: date, *, now: datetime) -
         raise DomainError("In the future.", {"treatment_ended_on": ["Not after today."]})
     patient.treatment_ended_on = ended_on
     replan_patient(session, patient, now=now)  # the last dose is final: windows end for good
+    return patient
+
+
+def reopen_treatment(session, patient: Patient, *, now: datetime) -> Patient:
+    """Undo a recorded treatment end (a further dose is planned): windows are provisional
+    again and follow the last dose."""
+    require_active(patient)
+    if patient.treatment_ended_on is None:
+        raise Conflict("Treatment has not been recorded as ended.")
+    patient.treatment_ended_on = None
+    replan_patient(session, patient, now=now)
     return patient
 
 

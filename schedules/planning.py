@@ -55,6 +55,14 @@ class Occurrence:
     kind: str  # reminder | window_end
     local_date: date
     due_at: datetime  # UTC
+    ends_on: date | None = None  # window rules: the window's last day (D-1)
+
+
+# A slot that passed shortly before the plan was made (a patient enrolled at 15:50 after a 10:00
+# slot, a transplant recorded at 13:00 for day +7 at 09:00) is still sent, at once, unless the
+# rule's next occurrence comes within this time (tomorrow's weigh-in makes today's moot). It is
+# an hour inside the default REMINDER_STALE_HOURS, so the release does not expire it.
+CATCH_UP = timedelta(hours=23)
 
 
 def add_months(day: date, months: int) -> date:
@@ -73,10 +81,10 @@ def local_to_utc(day: date, at: time, zone: str) -> datetime:
     return datetime.combine(day, at).replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
 
 
-def _occurrence(facts, rule, kind, day, at=None, due=None, suffix=""):
+def _occurrence(facts, rule, kind, day, at=None, due=None, suffix="", ends_on=None):
     due = due or local_to_utc(day, at, facts.timezone)
     key = f"{facts.patient_id}:{rule.id}:{kind}:{day.isoformat()}{suffix}"
-    return Occurrence(key, rule.id, kind, day, due)
+    return Occurrence(key, rule.id, kind, day, due, ends_on)
 
 
 def applies(rule: Rule, facts: Facts) -> bool:
@@ -106,10 +114,10 @@ def _window(facts, rule):
     at = parse_time(rule.params["time_of_day"])
     step, k = rule.params["cadence_months"], 0
     while (day := add_months(facts.first_dose, k * step)) <= end:
-        yield _occurrence(facts, rule, "reminder", day, at)
+        yield _occurrence(facts, rule, "reminder", day, at, ends_on=end)
         k += 1
     if "window_end" in rule.texts and facts.treatment_ended_on is not None:
-        yield _occurrence(facts, rule, "window_end", end + timedelta(days=1), at)
+        yield _occurrence(facts, rule, "window_end", end + timedelta(days=1), at, ends_on=end)
 
 
 def vod_days(facts: Facts, rule: Rule) -> set[date]:
@@ -214,6 +222,16 @@ PLANNERS = {
 }
 
 
+def _wanted(occurrences: list[Occurrence], now: datetime) -> list[Occurrence]:
+    """A rule's occurrences from `now` on, and the one whose slot just passed (CATCH_UP) when
+    the rule has nothing sooner to say."""
+    upcoming = [o for o in occurrences if o.due_at >= now]
+    if any(o.due_at < now + CATCH_UP for o in upcoming):
+        return upcoming
+    missed = [o for o in occurrences if now - CATCH_UP <= o.due_at < now]
+    return upcoming + sorted(missed, key=lambda o: o.due_at)[-1:]
+
+
 def plan(facts: Facts, rules: list[Rule], now: datetime) -> list[Occurrence]:
     """Every occurrence the patient should have from `now` on, each once, by due time."""
     if not facts.active:
@@ -221,7 +239,6 @@ def plan(facts: Facts, rules: list[Rule], now: datetime) -> list[Occurrence]:
     wanted = {}
     for rule in rules:
         if rule.enabled and applies(rule, facts) and rule.kind in PLANNERS:
-            for occurrence in PLANNERS[rule.kind](facts, rule):
-                if occurrence.due_at >= now:
-                    wanted.setdefault(occurrence.key, occurrence)
+            for occurrence in _wanted(list(PLANNERS[rule.kind](facts, rule)), now):
+                wanted.setdefault(occurrence.key, occurrence)
     return sorted(wanted.values(), key=lambda o: (o.due_at, o.key))

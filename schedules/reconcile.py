@@ -113,6 +113,7 @@ def _reconcile(patient, wanted, existing, now, stats) -> list[dict]:
                     occurrence_key=occurrence.key,
                     kind=occurrence.kind,
                     local_date=occurrence.local_date,
+                    ends_on=occurrence.ends_on,
                     planned_at=occurrence.due_at,
                     due_at=occurrence.due_at,
                     status="planned",
@@ -133,8 +134,11 @@ def _reconcile(patient, wanted, existing, now, stats) -> list[dict]:
             stored.planned_at = stored.due_at = occurrence.due_at
             stored.updated_at = now
             stats["moved"] += 1
+        if stored is not None and stored.status == "planned":
+            stored.ends_on = occurrence.ends_on  # a new dose moves a window's end
     for key, stored in existing.items():
-        if key not in keys and stored.status == "planned":
+        # A reminder whose slot has come is the release's to send (or to defer past quiet hours).
+        if key not in keys and stored.status == "planned" and stored.planned_at > now:
             stored.status, stored.updated_at = "cancelled", now
             stats["cancelled"] += 1
     return rows

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from messages import outbox
 from messages.outbox import OutboxPolicy
 from messages.templates import render
-from models import Clinic, Patient, Reminder
+from models import Clinic, Message, Patient, Reminder
 from schedules.planning import local_to_utc
 
 
@@ -47,7 +47,7 @@ def release_due(
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Reminder, skip_locked=True)
-    stats = Counter()
+    stats, released = Counter(), {}
     for reminder, patient, clinic in session.execute(stmt).all():
         stats["seen"] += 1
         reminder.updated_at = now
@@ -63,25 +63,39 @@ def release_due(
                 reminder.due_at = allowed
                 stats["deferred"] += 1
                 continue
-            _release(session, reminder, patient, now, policy)
+            reminder.status, reminder.released_at = "released", now
+            released.setdefault(patient, []).append(reminder)
         stats[reminder.status] += 1
+    for patient, reminders in released.items():
+        _notify(session, patient, reminders, now, policy)
     return stats
 
 
-def _release(session, reminder, patient, now, policy):
-    reminder.status, reminder.released_at = "released", now
-    if patient.sms_consent:
-        message = outbox.enqueue(
-            session,
-            purpose="reminder",
-            to_phone=patient.phone,
-            body=render("reminder_notice", patient.language),
-            idempotency_key=f"reminder:{reminder.id}",
-            now=now,
-            policy=policy,
-            clinic_id=patient.clinic_id,
-            recipient_type="patient",
-            recipient_id=patient.id,
-            ref=f"reminder:{reminder.id}",
+def _notify(session, patient, reminders, now, policy):
+    """One "new message" SMS per patient per release, however many reminders came due, and
+    none while an earlier one still waits in the outbox."""
+    if not patient.sms_consent:
+        return
+    waiting = session.scalars(
+        select(Message).where(
+            Message.purpose == "reminder",
+            Message.recipient_type == "patient",
+            Message.recipient_id == patient.id,
+            Message.status == "queued",
         )
+    ).first()
+    message = waiting or outbox.enqueue(
+        session,
+        purpose="reminder",
+        to_phone=patient.phone,
+        body=render("reminder_notice", patient.language),
+        idempotency_key=f"reminder:{reminders[0].id}",
+        now=now,
+        policy=policy,
+        clinic_id=patient.clinic_id,
+        recipient_type="patient",
+        recipient_id=patient.id,
+        ref=f"reminder:{reminders[0].id}",
+    )
+    for reminder in reminders:
         reminder.message_id = message.id

@@ -53,6 +53,7 @@ POLICY = {
         "staff",
         {"treatment_ended_on": "2026-01-05"},
     ),
+    ("DELETE", "/api/v1/patients/<int:patient_id>/treatment-end"): ("staff", None),
     ("GET", "/api/v1/patients/<int:patient_id>/labs"): ("staff", None),
     ("POST", "/api/v1/patients/<int:patient_id>/labs"): ("staff", LAB_BODY),
     ("GET", "/api/v1/staff"): ("admin", None),

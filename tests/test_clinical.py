@@ -94,6 +94,7 @@ def test_transplant_record_and_correction(client, setup):
     nurse, patient = setup
     url = f"/api/v1/patients/{patient.id}/transplant"
     assert client.get(url, headers=auth(nurse)).status_code == 404
+    client.post(f"/api/v1/patients/{patient.id}/doses", json=dose_body(), headers=auth(nurse))
     first = client.put(url, json={"hsct_date": "2026-05-01"}, headers=auth(nurse))
     assert first.status_code == 200 and first.json["hsct_date"] == "2026-05-01"
     body = {
@@ -119,6 +120,44 @@ def test_treatment_end_needs_a_dose_and_follows_it(client, setup):
     assert before.json["errors"] == {"treatment_ended_on": ["On or after 2026-03-02."]}
     ok = client.put(url, json={"treatment_ended_on": "2026-03-20"}, headers=auth(nurse))
     assert ok.status_code == 200 and ok.json["treatment_ended_on"] == "2026-03-20"
+
+
+def test_a_transplant_before_the_first_dose_is_refused(client, setup):
+    """Issue 10, item 6: HSCT day 0 starts the monitoring after BESPONSA (R-LFT-HSCT,
+    R-VOD-WIN b); an earlier transplant must not plan post-transplant reminders."""
+    nurse, patient = setup
+    url = f"/api/v1/patients/{patient.id}/transplant"
+    no_dose = client.put(url, json={"hsct_date": "2026-05-01"}, headers=auth(nurse))
+    assert no_dose.status_code == 422 and "Record the BESPONSA doses first" in str(no_dose.json)
+    client.post(f"/api/v1/patients/{patient.id}/doses", json=dose_body(), headers=auth(nurse))
+    before = client.put(url, json={"hsct_date": "2026-03-01"}, headers=auth(nurse))
+    assert before.status_code == 422
+    assert (
+        "On or after the first recorded dose (2026-03-02)" in before.json["errors"]["hsct_date"][0]
+    )
+    db.session.refresh(patient)
+    assert patient.hsct_date is None
+    same_day = client.put(url, json={"hsct_date": "2026-03-02"}, headers=auth(nurse))
+    assert same_day.status_code == 200
+
+
+def test_a_dose_after_the_recorded_treatment_end_needs_the_treatment_reopened(client, setup):
+    """Issue 10, item 8: refused with the way out; DELETE treatment-end reopens explicitly."""
+    nurse, patient = setup
+    doses = f"/api/v1/patients/{patient.id}/doses"
+    end = f"/api/v1/patients/{patient.id}/treatment-end"
+    client.post(doses, json=dose_body(), headers=auth(nurse))
+    client.put(end, json={"treatment_ended_on": "2026-03-05"}, headers=auth(nurse))
+    later = dose_body("2026-03-09", "2026-03-09T14:00:00Z", None, cycle_day=8)
+    refused = client.post(doses, json=later, headers=auth(nurse))
+    assert refused.status_code == 422
+    assert "reopen the treatment first" in refused.json["errors"]["administered_on"][0]
+    reopened = client.delete(end, headers=auth(nurse))
+    assert reopened.status_code == 200 and reopened.json["treatment_ended_on"] is None
+    assert client.post(doses, json=later, headers=auth(nurse)).status_code == 201
+    assert client.delete(end, headers=auth(nurse)).status_code == 409
+    actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "patient.treatment_end.delete" in actions
 
 
 def test_lab_results_with_units(client, setup):

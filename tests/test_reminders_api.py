@@ -89,6 +89,7 @@ def test_a_dose_plans_the_patients_reminders_and_a_new_dose_extends_them(client,
 
 def test_a_corrected_hsct_date_moves_the_liver_test_series(client, team):
     _, nurse, _, patient = team
+    record_dose(client, nurse, patient, local_day(-9))
     url = f"/api/v1/patients/{patient.id}/transplant"
     client.put(url, json={"hsct_date": local_day(-2).isoformat()}, headers=auth(nurse))
     first = [r.local_date for r in planned(patient, "R-LFT-HSCT")]
@@ -102,6 +103,7 @@ def test_a_corrected_hsct_date_moves_the_liver_test_series(client, team):
 
 def test_unenrolment_cancels_everything_pending(client, team):
     _, nurse, _, patient = team
+    record_dose(client, nurse, patient)
     client.put(
         f"/api/v1/patients/{patient.id}/transplant",
         json={"hsct_date": "2027-01-10"},

@@ -76,21 +76,30 @@ def test_the_same_key_with_another_body_is_refused(client, patient):
     assert other.json["errors"] == {"Idempotency-Key": ["Reused with a different body."]}
 
 
-def test_a_replay_while_the_first_is_in_flight_is_a_conflict(client, patient):
-    db.session.add(
-        IdempotencyRecord(
-            patient_id=patient.id,
-            key="key-00000001",
-            status="processing",
-            request_hash=_hash(FEVER),
-            created_at=datetime.now(UTC),
-        )
-    )
-    db.session.commit()
-    assert report(client, patient, FEVER).status_code == 409
+def test_a_request_that_fails_leaves_nothing_behind_and_its_retry_runs_at_once(
+    client, patient, monkeypatch
+):
+    """Issue 10, item 3: an interrupted report used to block its retries for 60 s (409)."""
+    from sqlalchemy.exc import OperationalError
+
+    from triage import reports
+
+    real = reports.record_report
+
+    def drops_the_connection(*args, **kwargs):
+        monkeypatch.setattr(reports, "record_report", real)
+        raise OperationalError("INSERT ...", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(reports, "record_report", drops_the_connection)
+    failed = report(client, patient, FEVER)
+    assert failed.status_code >= 500
+    assert db.session.scalars(select(IdempotencyRecord)).all() == []
+    retried = report(client, patient, FEVER)
+    assert retried.status_code == 201 and retried.json["urgency"] == "urgent"
+    assert len(db.session.scalars(select(SymptomReport)).all()) == 1
 
 
-def test_a_claim_left_by_a_crash_is_taken_over(client, patient):
+def test_a_claim_committed_unfinished_by_an_older_version_is_taken_over(client, patient):
     db.session.add(
         IdempotencyRecord(
             patient_id=patient.id,

@@ -89,6 +89,15 @@ class TreatmentEnd(MethodView):
         db.session.commit()
         return patient
 
+    @roles_required(*STAFF)
+    @blp.response(200, PatientSchema)
+    def delete(self, patient_id):
+        """Reopen the treatment (a further dose is given): the last dose is provisional again"""
+        patient = patient_of_my_clinic(patient_id, "patient.treatment_end.delete")
+        facts.reopen_treatment(db.session, patient, now=utcnow())
+        db.session.commit()
+        return patient
+
 
 @blp.route("/labs")
 class Labs(MethodView):

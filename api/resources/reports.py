@@ -1,6 +1,6 @@
 """Symptom reports from the app, the catalogue they draw on, and the patient's alerts."""
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
@@ -53,7 +53,9 @@ class MyReports(MethodView):
     @roles_required(*PATIENT)
     @blp.arguments(SymptomReportSchema)
     @blp.response(201, SymptomReportOutSchema)
-    @blp.alt_response(409, description="The same Idempotency-Key is still being processed")
+    @blp.alt_response(
+        409, description="The same Idempotency-Key is still being processed (see Retry-After)"
+    )
     @blp.doc(
         parameters=[
             {
@@ -73,9 +75,9 @@ class MyReports(MethodView):
             key=idempotency.request_key(),
             digest=idempotency.body_hash(),
             now=now,
+            wait_seconds=current_app.config["IDEMPOTENCY_WAIT_SECONDS"],
         )
-        db.session.commit()  # visible at once: a concurrent retry of the key gets 409
-        if stored is None:
+        if stored is None:  # the claim, the report, its alert and pages commit together
             report, _ = reports.record_report(
                 db.session,
                 current_user,
@@ -86,7 +88,7 @@ class MyReports(MethodView):
             )
             stored = report_view(report)
             idempotency.complete(db.session, record_id, stored)
-            db.session.commit()
+        db.session.commit()
         response = jsonify(stored)
         response.status_code = 201
         return response
