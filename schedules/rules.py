@@ -30,11 +30,16 @@ class Rule:
 
 MONTHLY = {"cadence_months": 1, "time_of_day": "10:00"}
 WINDOW_PROPOSED = ("cadence_months", "time_of_day")
-ASK_BEFORE_STOPPING = {
-    "en": "Your care team's advice for this ends about now. Ask your care team before you stop.",
-    "es": "La indicación de su equipo termina aproximadamente ahora. Consulte a su equipo antes "
-    "de dejarla.",
+# End-of-window texts: what ends and when ({end_date}: the window's last day, in the patient's
+# language); never an automatic all-clear (clinical-rules §1.3).
+CONTRACEPTION_END = {
+    "en": "The time after your last dose in which you must keep using effective contraception "
+    "ends on {end_date}. Ask your care team before you stop using contraception.",
+    "es": "El tiempo después de su última dosis en el que debe seguir usando un método "
+    "anticonceptivo eficaz termina el {end_date}. Consulte a su equipo antes de dejar de usar "
+    "el método anticonceptivo.",
 }
+CONTRACEPTION_TITLE = {"en": "Contraception", "es": "Anticoncepción"}
 
 DEFAULT_RULES = [
     Rule(
@@ -53,7 +58,8 @@ DEFAULT_RULES = [
                 "es": "Siga usando un método anticonceptivo eficaz durante el tratamiento y al menos "
                 "8 meses después de su última dosis.",
             },
-            "window_end": ASK_BEFORE_STOPPING,
+            "window_end": CONTRACEPTION_END,
+            "title": CONTRACEPTION_TITLE,
         },
     ),
     Rule(
@@ -72,7 +78,8 @@ DEFAULT_RULES = [
                 "es": "Siga usando un método anticonceptivo eficaz durante el tratamiento y al menos "
                 "5 meses después de su última dosis.",
             },
-            "window_end": ASK_BEFORE_STOPPING,
+            "window_end": CONTRACEPTION_END,
+            "title": CONTRACEPTION_TITLE,
         },
     ),
     Rule(
@@ -91,7 +98,13 @@ DEFAULT_RULES = [
                 "es": "No amamante durante el tratamiento y al menos 2 meses después de su última "
                 "dosis.",
             },
-            "window_end": ASK_BEFORE_STOPPING,
+            "window_end": {
+                "en": "The time after your last dose in which you should not breastfeed ends on "
+                "{end_date}. Ask your care team before you start breastfeeding.",
+                "es": "El tiempo después de su última dosis en el que no debe amamantar termina el "
+                "{end_date}. Consulte a su equipo antes de empezar a amamantar.",
+            },
+            "title": {"en": "No breastfeeding", "es": "No amamantar"},
         },
     ),
     Rule(
@@ -109,7 +122,16 @@ DEFAULT_RULES = [
                 "team right away.",
                 "es": "Si usted o su pareja quedan embarazadas, o creen que podrían estarlo, avise a "
                 "su equipo de inmediato.",
-            }
+            },
+            "window_end": {
+                "en": "The time after your last dose in which a pregnancy (yours or your "
+                "partner's) needs to be reported ends on {end_date}. If a pregnancy is possible, "
+                "still tell your care team.",
+                "es": "El tiempo después de su última dosis en el que se debe avisar de un "
+                "embarazo (suyo o de su pareja) termina el {end_date}. Si es posible un "
+                "embarazo, avise igualmente a su equipo.",
+            },
+            "title": {"en": "Pregnancy", "es": "Embarazo"},
         },
     ),
     Rule(
@@ -131,7 +153,8 @@ DEFAULT_RULES = [
                 "en": "You are due for liver blood tests this week. Please make sure they are done.",
                 "es": "Le toca hacerse análisis de sangre del hígado esta semana. Asegúrese de "
                 "hacérselos.",
-            }
+            },
+            "title": {"en": "Liver blood tests", "es": "Análisis de sangre del hígado"},
         },
     ),
     Rule(
@@ -147,7 +170,8 @@ DEFAULT_RULES = [
             "reminder": {
                 "en": "Good morning. Weigh yourself now, on the same scale, and enter your weight.",
                 "es": "Buenos días. Pésese ahora, en la misma báscula, e ingrese su peso.",
-            }
+            },
+            "title": {"en": "Daily weight", "es": "Peso diario"},
         },
     ),
     Rule(
@@ -165,7 +189,8 @@ DEFAULT_RULES = [
                 "breathing problems now.",
                 "es": "¿Cómo se siente después de la infusión? Informe ahora fiebre, escalofríos, "
                 "sarpullido o problemas para respirar.",
-            }
+            },
+            "title": {"en": "After your infusion", "es": "Después de la infusión"},
         },
     ),
     Rule(
@@ -180,7 +205,8 @@ DEFAULT_RULES = [
             "reminder": {
                 "en": "You need a blood count (CBC) before your next dose.",
                 "es": "Necesita un hemograma antes de su próxima dosis.",
-            }
+            },
+            "title": {"en": "Blood count", "es": "Hemograma"},
         },
     ),
     Rule(
@@ -197,7 +223,11 @@ DEFAULT_RULES = [
                 "dose.",
                 "es": "Necesita un electrocardiograma y un control de electrolitos antes de su "
                 "primera dosis.",
-            }
+            },
+            "title": {
+                "en": "ECG before your first dose",
+                "es": "Electrocardiograma antes de la primera dosis",
+            },
         },
     ),
 ]

@@ -256,3 +256,32 @@ def test_plan_properties(f):
                 assert f.first_dose <= o.local_date <= end
             else:
                 assert o.local_date == end + timedelta(days=1)
+
+
+def test_r_ecg_is_planned_for_a_patient_enrolled_after_its_slot():
+    """Issue 10, item 7: enrolled at 15:50 in Etc/GMT-5, after the 10:00 slot: R-ECG is still
+    planned, due at once (the release sends it now, quiet hours permitting)."""
+    f = facts(timezone="Etc/GMT-5", enrolled_on=date(2026, 6, 1))
+    now = local_to_utc(date(2026, 6, 1), time(15, 50), "Etc/GMT-5")
+    ecg = [o for o in plan(f, DEFAULT_RULES, now) if o.rule_id == "R-ECG"]
+    assert [o.due_at for o in ecg] == [local_to_utc(date(2026, 6, 1), time(10), "Etc/GMT-5")]
+    tomorrow = now + timedelta(days=1)  # past the catch-up window: gone, not sent a day late
+    assert [o for o in plan(f, DEFAULT_RULES, tomorrow) if o.rule_id == "R-ECG"] == []
+
+
+def test_a_transplant_recorded_after_its_day_7_slot_keeps_the_day_7_liver_tests():
+    """R-LFT-HSCT: HSCT recorded at 13:00 for a date 7 days ago; day +7 at 09:00 has passed."""
+    hsct = date(2026, 6, 1)
+    f = facts(doses=(dose(date(2026, 5, 1)),), hsct_date=hsct)
+    now = local_to_utc(hsct + timedelta(days=7), time(13, 0), "America/New_York")
+    lft = [o.local_date for o in plan(f, DEFAULT_RULES, now) if o.rule_id == "R-LFT-HSCT"]
+    assert lft[:2] == [hsct + timedelta(days=7), hsct + timedelta(days=14)]
+
+
+def test_a_missed_daily_weigh_in_is_not_caught_up_when_tomorrows_is_near():
+    """R-WEIGHT: at 15:00, today's 08:00 prompt is moot; tomorrow's 08:00 stands."""
+    day = date(2026, 6, 1)
+    f = facts(doses=(dose(day - timedelta(days=1)),))
+    now = local_to_utc(day, time(15, 0), "America/New_York")
+    weights = [o.local_date for o in plan(f, DEFAULT_RULES, now) if o.rule_id == "R-WEIGHT"]
+    assert weights[0] == day + timedelta(days=1)

@@ -285,3 +285,89 @@ def test_unacknowledged_liver_tests_are_listed_for_the_care_team(client, app, te
     assert (
         client.get("/api/v1/reminders/unacknowledged-liver-tests", headers=auth(other)).json == []
     )
+
+
+def test_reminders_due_together_send_one_sms(client, app, fake, team):
+    """Issue 10, item 4: contraception, breastfeeding and pregnancy reminders fall due at the same
+    10:00: the patient gets one "new message" SMS, not three."""
+    _, nurse, _, patient = team
+    patient.breastfeeding = True
+    db.session.commit()
+    record_dose(client, nurse, patient, local_day(-3))
+    month = add_months(local_day(-3), 1)
+    due = local_to_utc(month, time(10, 0), "America/New_York")
+    together = [r for r in planned(patient) if r.local_date == month and r.due_at == due]
+    assert {r.rule_id for r in together} == {"R-CONTRA-F", "R-LACT", "R-PREG"}
+    assert release_at(due)["released"] >= 3  # with that morning's weigh-in
+    run_dispatch(app, due)
+    assert len(fake.bodies_to(PATIENT_PHONE)) == 1
+    released = db.session.scalars(select(Reminder).where(Reminder.status == "released")).all()
+    assert len({r.message_id for r in released}) == 1
+    # A reminder released while that SMS still waits in the outbox rides on it too.
+    weight = planned(patient, "R-WEIGHT")[0]
+    db.session.scalar(select(Message)).status = "queued"
+    db.session.commit()
+    release_at(weight.due_at)
+    assert db.session.scalars(select(Message)).all() == [db.session.get(Message, weight.message_id)]
+
+
+def test_a_replan_does_not_cancel_a_reminder_deferred_by_quiet_hours(client, app, fake, team):
+    _, nurse, _, patient = team
+    record_dose(client, nurse, patient)
+    weight = planned(patient, "R-WEIGHT")[0]
+    patient.quiet_hours_start, patient.quiet_hours_end = time(21, 0), time(9, 30)
+    db.session.commit()
+    release_at(weight.due_at)  # 08:00 is quiet: deferred to 09:30
+    from schedules.reconcile import replan_patient
+
+    replan_patient(db.session, patient, now=weight.due_at + timedelta(minutes=45))
+    db.session.commit()
+    db.session.refresh(weight)
+    assert weight.status == "planned"
+    assert release_at(weight.due_at)["released"] == 1
+
+
+def all_upcoming(client, patient) -> list[dict]:
+    rows, page, headers = [], 1, auth(patient)
+    while batch := client.get(
+        f"/api/v1/me/reminders?when=upcoming&page_size=100&page={page}", headers=headers
+    ).json:
+        rows, page = rows + batch, page + 1
+    return rows
+
+
+def test_each_window_says_what_ends_and_when_with_a_title_and_end_date(client, team):
+    """Issue 10, item 9: R-LACT's end is about breastfeeding, not 'stopping'; each window rule
+    has its own end text in en and es with the date; the app gets a title and ends_on."""
+    _, nurse, _, patient = team
+    patient.breastfeeding = True
+    db.session.commit()
+    last = local_day(-3)
+    record_dose(client, nurse, patient, last)
+    client.put(
+        f"/api/v1/patients/{patient.id}/treatment-end",
+        json={"treatment_ended_on": last.isoformat()},
+        headers=auth(nurse),
+    )
+    rows = all_upcoming(client, patient)
+    ends = {r["rule_id"]: r for r in rows if r["kind"] == "window_end"}
+    assert set(ends) == {"R-CONTRA-F", "R-LACT", "R-PREG"}
+    lact = ends["R-LACT"]
+    end = add_months(last, 2)
+    assert lact["ends_on"] == end.isoformat() and lact["title"] == "No amamantar"
+    assert "no debe amamantar" in lact["text"] and "empezar a amamantar" in lact["text"]
+    from babel.dates import format_date
+
+    assert format_date(end, "long", locale="es") in lact["text"]
+    assert "anticonceptivo" in ends["R-CONTRA-F"]["text"]
+    assert ends["R-CONTRA-F"]["text"] != lact["text"]
+    monthly = next(r for r in rows if r["rule_id"] == "R-CONTRA-F" and r["kind"] == "reminder")
+    assert monthly["ends_on"] == add_months(last, 8).isoformat()
+    weight = next(r for r in rows if r["rule_id"] == "R-WEIGHT")
+    assert weight["ends_on"] is None and weight["title"] == "Peso diario"
+    patient.language = "en"
+    db.session.commit()
+    english = all_upcoming(client, patient)
+    lact_en = next(r for r in english if r["rule_id"] == "R-LACT" and r["kind"] == "window_end")
+    assert format_date(end, "long", locale="en_US") in lact_en["text"]
+    assert "before you start breastfeeding" in lact_en["text"]

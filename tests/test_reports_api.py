@@ -173,3 +173,18 @@ def test_the_catalogue_lists_every_symptom(client, patient):
         s["symptom"] for s in catalogue
     }
     assert next(s for s in catalogue if s["symptom"] == "fever")["rule_id"] == "T-FEV"
+
+
+@pytest.mark.parametrize(
+    "items, rules",
+    [
+        ([{"symptom": "temperature", "value": "38.0", "unit": "C"}], ["T-FEV"]),
+        ([{"symptom": "fainting"}], ["T-SYNC"]),
+        ([{"symptom": "fainting"}, {"symptom": "fever"}], ["T-FEV", "T-SYNC"]),
+    ],
+)
+def test_matched_rules_name_each_rule_once(client, patient, items, rules):
+    """Issue 10, item 11: [T-FEV, T-FEV] for 38.0 °C and [T-SYNC, T-SYNC] for fainting."""
+    body = report(client, patient, {"items": items}).json
+    assert sorted(m["rule_id"] for m in body["matched_rules"]) == rules
+    assert len(body["advice"]) >= 2  # the advice lines stay, one per concern

@@ -85,6 +85,17 @@ class Result:
         return sorted({m.rule_id for m in self.matches})
 
     @property
+    def rules(self) -> list[Match]:
+        """Each matched rule once, at the highest urgency it reached (a rule may add two
+        advice lines, e.g. T-FEV's call now and its 1-hour recheck)."""
+        best: dict[str, Match] = {}
+        for match in self.matches:
+            held = best.get(match.rule_id)
+            if held is None or LEVELS.index(match.urgency) > LEVELS.index(held.urgency):
+                best[match.rule_id] = match
+        return list(best.values())
+
+    @property
     def advice(self) -> list[str]:
         keys = [m.advice for m in sorted(self.matches, key=lambda m: -LEVELS.index(m.urgency))]
         return list(dict.fromkeys(keys))

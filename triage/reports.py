@@ -109,7 +109,7 @@ def record_report(
         advice=lines,
         matched_rules=[
             {"rule_id": m.rule_id, "label_section": m.label_section, "urgency": m.urgency}
-            for m in result.matches
+            for m in result.rules
         ],
         ruleset_version=engine.RULESET_VERSION,
     )

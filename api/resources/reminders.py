@@ -24,17 +24,20 @@ from models import Reminder, db, utcnow
 from models.errors import Conflict, NotFound
 from schedules import settings
 from schedules.reconcile import effective_rules
+from schedules.texts import reminder_text, reminder_title
 
 blp = Blueprint("reminders", __name__, url_prefix="/api/v1", description="Reminders and rules")
 
 
 def with_texts(reminders, clinic_id: int, language: str):
-    """Attach each reminder's full in-app text (the SMS only ever says "new message")."""
+    """Attach each reminder's title and full in-app text (the SMS only says "new message")."""
     rules = {r.id: r for r in effective_rules(db.session, clinic_id)}
     for reminder in reminders:
-        texts = rules.get(reminder.rule_id)
-        by_language = texts.texts.get(reminder.kind, {}) if texts else {}
-        reminder.text = by_language.get(language) or by_language.get("en")
+        rule = rules.get(reminder.rule_id)
+        reminder.title = reminder_title(rule, language) if rule else reminder.rule_id
+        reminder.text = (
+            reminder_text(rule, reminder.kind, language, reminder.ends_on) if rule else None
+        )
     return reminders
 
 

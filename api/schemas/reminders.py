@@ -15,7 +15,14 @@ class ReminderSchema(Schema):
     released_at = Instant()
     acknowledged_at = Instant()
     ack_kind = fields.String()
+    title = fields.String(metadata={"description": "What the reminder is about, for the app"})
     text = fields.String(metadata={"description": "The full in-app text, in the language asked"})
+    ends_on = fields.Date(
+        metadata={
+            "description": "Window rules (contraception, breastfeeding, pregnancy): the last day "
+            "the window covers; provisional until the treatment end is recorded"
+        }
+    )
 
 
 class ReminderQueryArgsSchema(Schema):
@@ -50,7 +57,7 @@ class RuleUpdateSchema(Schema):
     )
     enabled = fields.Boolean(truthy={True}, falsy={False})
     texts = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(["reminder", "window_end"])),
+        keys=fields.String(validate=validate.OneOf(["reminder", "window_end", "title"])),
         values=fields.Dict(
             keys=fields.String(validate=validate.OneOf(["en", "es"])), values=Text(500, 1)
         ),
