@@ -31,6 +31,15 @@ class PolicyForm(FlaskForm):
     fallback_phone = StringField(validators=[Optional(), Length(max=32)])
 
 
+def _mine(model, object_id, action: str, kind: str):
+    """An object of the admin's clinic; another clinic's is a 404 like a missing one, audited."""
+    found = db.session.get(model, object_id) if object_id else None
+    if found is None or found.clinic_id != g.staff.clinic_id:
+        audit(action, actor=g.staff, target=f"{kind}:{object_id}", outcome="denied")
+        abort(404)  # the error handler keeps the refusal's audit event
+    return found
+
+
 @bp.route("/admin/rules", methods=["GET", "POST"])
 @staff_required(admin=True)
 def rules():
@@ -108,13 +117,9 @@ def escalation_policy():
 @staff_required(admin=True)
 def staff():
     if request.method == "POST":
-        member = db.session.get(Staff, request.form.get("staff_id", type=int))
-        if (
-            not ActionForm().validate_on_submit()
-            or member is None
-            or (member.clinic_id != g.staff.clinic_id)
-        ):
+        if not ActionForm().validate_on_submit():
             abort(400)
+        member = _mine(Staff, request.form.get("staff_id", type=int), "staff.update", "staff")
         member.on_call = not member.on_call
         audit(
             "staff.update",
@@ -134,13 +139,11 @@ def staff():
 @staff_required(admin=True)
 def dead_letters():
     if request.method == "POST":
-        message = db.session.get(Message, request.form.get("message_id", type=int))
-        if (
-            not ActionForm().validate_on_submit()
-            or message is None
-            or (message.clinic_id != g.staff.clinic_id)
-        ):
+        if not ActionForm().validate_on_submit():
             abort(400)
+        message = _mine(
+            Message, request.form.get("message_id", type=int), "message.retry", "message"
+        )
         outbox.requeue(message, now=utcnow())
         audit("message.retry", actor=g.staff, target=f"message:{message.id}")
         db.session.commit()

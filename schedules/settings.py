@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from clinical.parameters import CUSTOM_PARAMS, RULE_PARAMS, check
 from models import ScheduleRuleSetting
 from models.errors import DomainError, NotFound
 from schedules.reconcile import effective_rules, replan_clinic
@@ -40,8 +41,13 @@ def describe_rules(session, clinic_id: int) -> list[dict]:
 
 
 def _check_params(rule, params: dict) -> dict:
+    """Errors by name: only PROPOSED values change, each within its limits (clinical.parameters);
+    a custom rule's own values within theirs."""
     errors = {}
     for name, value in params.items():
+        spec = RULE_PARAMS.get(f"{rule.id}.{name}") or (
+            CUSTOM_PARAMS.get(name) if rule.custom else None
+        )
         if name not in rule.proposed:
             errors[name] = [f"{rule.id}: {name} is not a PROPOSED value; it cannot be changed."]
         elif name == "time_of_day":
@@ -49,13 +55,13 @@ def _check_params(rule, params: dict) -> dict:
                 parse_time(value)
             except (ValueError, AttributeError, TypeError):
                 errors[name] = ["Use HH:MM, 24-hour."]
-        elif isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 400:
-            errors[name] = ["A whole number from 1 to 400."]
-        elif value < rule.minimums.get(name, 0):
-            errors[name] = [
-                f"{rule.id}: the label requires at least {rule.minimums[name]}; "
-                "a clinic may lengthen this, never shorten it."
-            ]
+        elif spec is None:
+            errors[name] = [f"{rule.id}: {name} cannot be changed here."]
+        else:
+            try:
+                check(spec, value)
+            except ValueError as exc:
+                errors[name] = [f"{rule.id}: {exc}"]
     return errors
 
 

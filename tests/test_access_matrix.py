@@ -6,7 +6,9 @@ POLICY names who may call each endpoint. A new endpoint that is not in POLICY fa
 """
 
 import pytest
+from sqlalchemy import select
 
+from models import AuditEvent, db
 from tests.factories import (
     auth,
     make_alert,
@@ -176,6 +178,11 @@ def test_roles_outside_the_policy_are_refused(client, world, endpoint, role):
     response = call(client, method, url, headers[role], {})
     assert response.status_code == (401 if role == "anonymous" else 403)
     assert set(response.json) == {"code", "status", "message"}
+    if role != "anonymous":  # every refusal of a signed-in caller is audited
+        refusal = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "access.role_denied")
+        ).one()
+        assert (refusal.outcome, refusal.actor_id) == ("denied", people[role].id)
 
 
 # Objects staff reach by id; a patient's own objects (reminders) are checked in their tests.
@@ -205,10 +212,16 @@ def test_other_clinics_objects_look_like_missing_ones(client, world, endpoint, r
         people["their_alert"].id,
     )
     missing = url_for(rule, 999_999, 999_999, 999_999, 999_999)
+    before = denied_count()
     refused = call(client, method, other, headers[role], body)
+    assert denied_count() == before + 1  # the refusal is audited
     absent = call(client, method, missing, headers[role], body)
     assert refused.status_code == absent.status_code == 404
     assert refused.json == absent.json
+
+
+def denied_count() -> int:
+    return len(db.session.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all())
 
 
 @pytest.mark.parametrize("endpoint", OBJECT_ENDPOINTS, ids=" ".join)

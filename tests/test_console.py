@@ -205,3 +205,23 @@ def test_admin_saves_an_escalation_policy_and_retries_an_expired_sms(client, set
     message = db.session.get(Message, message.id)
     assert message.status == "queued"
     assert message.expires_at - message.next_attempt_at == timedelta(hours=24)
+
+
+def test_an_admin_page_post_on_another_clinics_object_is_a_404_and_audited(client, app):
+    ours, theirs = make_clinic(), make_clinic()
+    admin = make_staff(ours, role="admin")
+    stranger = make_staff(theirs)
+    sign_in(client, admin)
+    token = csrf_of(client.get("/console/admin/staff"))
+    response = client.post(
+        "/console/admin/staff", data={"staff_id": stranger.id, "csrf_token": token}
+    )
+    assert response.status_code == 404
+    refusal = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.outcome == "denied", AuditEvent.action == "staff.update"
+        )
+    ).one()
+    assert (refusal.actor_id, refusal.target) == (admin.id, f"staff:{stranger.id}")
+    db.session.refresh(stranger)
+    assert stranger.on_call is False

@@ -242,6 +242,10 @@ def test_triage_settings_show_provenance_and_take_overrides(client, app, team):
         "name": "vod_days_after_hsct",
         "value": "100",
         "default": "100",
+        "unit": "days",
+        "proposed": True,
+        "minimum": "30",
+        "maximum": "365",
         "overridden": False,
         "source": "PROPOSED (R-VOD-WIN b)",
     }

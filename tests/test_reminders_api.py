@@ -222,7 +222,7 @@ def test_admin_changes_a_proposed_value_and_the_clinic_is_replanned(client, team
     [
         ("R-PREG", {"params": {"months_female": 6}}, "not a PROPOSED value"),
         ("R-WEIGHT", {"params": {"days_after_last_dose": 30}}, "not a PROPOSED value"),
-        ("R-LFT-HSCT", {"params": {"until_day": 0}}, "A whole number"),
+        ("R-LFT-HSCT", {"params": {"until_day": 0}}, "At least 28"),
         ("R-CONTRA-F", {"enabled": False}, "comes from the label"),
         ("R-CBC", {"params": {"time_of_day": "25:00"}}, "HH:MM"),
     ],

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import g
+from flask import g, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
@@ -58,6 +58,12 @@ def roles_required(*roles: str):
             verify_jwt_in_request()
             role = current_user.role if isinstance(current_user, Staff) else "patient"
             if role not in roles or get_jwt().get("role") != role:
+                audit(
+                    "access.role_denied",
+                    target=(request.endpoint or "")[:64],
+                    outcome="denied",
+                    detail={"method": request.method, "role": role},
+                )
                 raise Forbidden("Your role may not use this endpoint.")
             return view(*args, **kwargs)
 
@@ -79,8 +85,16 @@ def patient_of_my_clinic(patient_id: int, action: str, detail: dict | None = Non
     return patient
 
 
-def staff_of_my_clinic(staff_id: int) -> Staff:
-    member = db.session.get(Staff, staff_id)
-    if member is None or member.clinic_id != current_user.clinic_id:
-        raise NotFound("Staff member not found.")
-    return member
+def of_my_clinic(model, object_id: int, action: str, noun: str):
+    """An object of the calling staff member's clinic (staff, alert, message); another clinic's
+    and a missing one are the same 404, and the refusal is audited."""
+    found = db.session.get(model, object_id)
+    if found is None or found.clinic_id != current_user.clinic_id:
+        kind = {"staff": "staff"}.get(model.__tablename__, model.__tablename__.rstrip("s"))
+        audit(action, target=f"{kind}:{object_id}", outcome="denied")
+        raise NotFound(f"{noun} not found.")
+    return found
+
+
+def staff_of_my_clinic(staff_id: int, action: str) -> Staff:
+    return of_my_clinic(Staff, staff_id, action, "Staff member")

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import case, select
 
 from api.audit import audit
-from api.auth.guards import ADMIN, STAFF, roles_required
+from api.auth.guards import ADMIN, STAFF, of_my_clinic, roles_required
 from api.pagination import paginate
 from api.schemas.triage import (
     AlertQueryArgsSchema,
@@ -16,19 +16,14 @@ from api.schemas.triage import (
     TriageSettingsSchema,
 )
 from models import Alert, Patient, db, utcnow
-from models.errors import NotFound
 from triage import acknowledgement, policies
 from triage.settings import describe, override_settings
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Alerts and escalation")
 
 
-def alert_of_my_clinic(alert_id: int) -> Alert:
-    alert = db.session.get(Alert, alert_id)
-    if alert is None or alert.clinic_id != current_user.clinic_id:
-        audit("alert.read", target=f"alert:{alert_id}", outcome="denied")
-        raise NotFound("Alert not found.")
-    return alert
+def alert_of_my_clinic(alert_id: int, action: str) -> Alert:
+    return of_my_clinic(Alert, alert_id, action, "Alert")
 
 
 @blp.route("/alerts")
@@ -57,7 +52,7 @@ class AlertById(MethodView):
     @blp.response(200, AlertSchema)
     def get(self, alert_id):
         """Get an alert (its reports so far then count as seen by the care team)"""
-        alert = alert_of_my_clinic(alert_id)
+        alert = alert_of_my_clinic(alert_id, "alert.read")
         acknowledgement.mark_reviewed(alert, now=utcnow())
         audit(
             "alert.read",
@@ -74,7 +69,7 @@ class AlertAck(MethodView):
     @blp.response(200, AlertSchema)
     def post(self, alert_id):
         """Acknowledge an alert: paging stops, and the patient sees that it has been seen"""
-        alert = alert_of_my_clinic(alert_id)
+        alert = alert_of_my_clinic(alert_id, "alert.ack")
         acknowledgement.acknowledge(db.session, alert, current_user, now=utcnow(), via="api")
         db.session.commit()
         return alert
@@ -87,7 +82,7 @@ class AlertResolve(MethodView):
     @blp.response(200, AlertSchema)
     def post(self, body, alert_id):
         """Resolve an alert with a note"""
-        alert = alert_of_my_clinic(alert_id)
+        alert = alert_of_my_clinic(alert_id, "alert.resolve")
         acknowledgement.resolve(db.session, alert, current_user, body["note"], now=utcnow())
         db.session.commit()
         return alert

@@ -7,12 +7,11 @@ from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from api.audit import audit
-from api.auth.guards import ADMIN, roles_required
+from api.auth.guards import ADMIN, of_my_clinic, roles_required
 from api.pagination import paginate
 from api.schemas.messages import MessageQueryArgsSchema, MessageSchema
 from messages import outbox
 from models import Message, db, utcnow
-from models.errors import NotFound
 from models.messages import STATUSES
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description="SMS outbox")
@@ -40,9 +39,7 @@ class RetryMessage(MethodView):
     @blp.response(200, MessageSchema)
     def post(self, message_id):
         """Queue a dead or failed message again (after fixing the number or the account)"""
-        message = db.session.get(Message, message_id)
-        if message is None or message.clinic_id != current_user.clinic_id:
-            raise NotFound("Message not found.")
+        message = of_my_clinic(Message, message_id, "message.retry", "Message")
         outbox.requeue(message, now=utcnow())
         audit("message.retry", target=f"message:{message.id}")
         db.session.commit()

@@ -51,14 +51,14 @@ class StaffById(MethodView):
     @blp.response(200, StaffSchema)
     def get(self, staff_id):
         """Get a staff member"""
-        return staff_of_my_clinic(staff_id)
+        return staff_of_my_clinic(staff_id, "staff.read")
 
     @roles_required(*ADMIN)
     @blp.arguments(StaffUpdateSchema)
     @blp.response(200, StaffSchema)
     def patch(self, changes, staff_id):
         """Change a staff member's role, name, phone, password or active flag"""
-        member = staff_of_my_clinic(staff_id)
+        member = staff_of_my_clinic(staff_id, "staff.update")
         if member.id == current_user.id and (
             changes.get("active") is False or changes.get("role") == "clinician"
         ):

@@ -1,0 +1,1 @@
+"""The clinical values a clinic may tune, with their sources and limits (no Flask, no database)."""
