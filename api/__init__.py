@@ -131,6 +131,7 @@ def _register_console(app: Flask) -> None:
 
 def _register_request_hooks(app: Flask) -> None:
     from api.audit import assign_request_id
+    from api.security_headers import add_security_headers
 
     app.before_request(assign_request_id)
 
@@ -139,4 +140,4 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return add_security_headers(response)

@@ -108,3 +108,16 @@ def test_a_post_without_the_csrf_token_is_refused(server, desk, world, shots):
     assert forged.status == 400
     db.session.expire_all()
     assert db.session.get(Alert, alert.id).status == "open"
+
+
+def test_the_api_docs_render_under_their_content_security_policy(server, desk):
+    refused = []
+    desk.on("console", lambda m: "Content Security Policy" in m.text and refused.append(m.text))
+    response = desk.goto(f"{server}/docs")
+    assert "script-src 'self' 'sha256-" in response.headers["content-security-policy"]
+    desk.get_by_text("BESPONSA care API").first.wait_for()
+    desk.locator(".opblock").first.wait_for()
+    assert desk.locator(".opblock").count() > 20  # every operation, from /openapi.json
+    desk.locator(".opblock-summary").first.click()
+    desk.get_by_role("button", name="Try it out").first.wait_for()
+    assert refused == []
