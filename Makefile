@@ -1,11 +1,12 @@
-# Two commands: `make run` (the service on the embedded defaults) and `make test` (the suite).
+# `make run` (the service on the embedded defaults), `make test` (the suite), `make lint`, and
+# `make screenshots` (the README's pictures, refreshed by the browser tests).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app api
 
-.PHONY: run test lint bench clean chromium
+.PHONY: run test lint bench clean chromium screenshots
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,12 @@ test: $(BIN)/.installed chromium
 		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
 		$(BIN)/pytest; \
 	fi
+
+# The README's screenshots: the browser tests, writing into docs/screenshots instead of the
+# git-ignored build/screenshots that `make test` uses. Commit the PNGs that changed.
+screenshots: $(BIN)/.installed chromium
+	env -u TEST_DATABASE_URL SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 \
+		$(BIN)/pytest -m browser -q tests/test_console_browser.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

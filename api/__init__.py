@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import swagger_ui_bundle
-from flask import Flask, g, send_from_directory
+from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -131,12 +131,20 @@ def _register_console(app: Flask) -> None:
 
 def _register_request_hooks(app: Flask) -> None:
     from api.audit import assign_request_id
+    from api.auth.metrics import require_metrics_access
+    from api.security_headers import add_security_headers
 
     app.before_request(assign_request_id)
+
+    @app.before_request
+    def _metrics_access():
+        """/metrics is not public (METRICS_TOKEN, or this machine only): api/auth/metrics.py."""
+        if request.blueprint == "metrics":
+            require_metrics_access()
 
     @app.after_request
     def _headers(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+        return add_security_headers(response)

@@ -74,6 +74,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         "LFT_ACK_HOURS": _int(environ, "LFT_ACK_HOURS", 48),
         "CONSOLE_IDLE_MINUTES": _int(environ, "CONSOLE_IDLE_MINUTES", 30),
         "CONSOLE_LINK_HOURS": _int(environ, "CONSOLE_LINK_HOURS", 24),
+        "METRICS_TOKEN": environ.get("METRICS_TOKEN") or None,
         "OUTBOX_POLL_SECONDS": float(environ.get("OUTBOX_POLL_SECONDS") or 2),
         "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BACKOFF_BASE_SECONDS": float(environ.get("OUTBOX_BACKOFF_BASE_SECONDS") or 5),
@@ -90,6 +91,8 @@ def check_config(config: dict) -> None:
     """Refuse to start with settings that would lose messages silently."""
     if config["SMS_GATEWAY"] not in ("console", "twilio"):
         raise RuntimeError("SMS_GATEWAY must be console or twilio")
+    if config["METRICS_TOKEN"] is not None and len(config["METRICS_TOKEN"]) < 24:
+        raise RuntimeError("METRICS_TOKEN must be at least 24 characters")
     if config["SMS_GATEWAY"] == "twilio":
         missing = [k for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not config[k]]
         if not (config["TWILIO_FROM_NUMBER"] or config["TWILIO_MESSAGING_SERVICE_SID"]):

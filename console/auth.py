@@ -2,9 +2,11 @@
 an idle timeout, and the SMS link that leads through sign-in to the alert."""
 
 import time
+import unicodedata
 import uuid
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
@@ -64,11 +66,29 @@ def staff_required(admin: bool = False):
     return decorator
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site, never another host."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("console.board")
+# Where sign-in may send people on: the console's own pages and the SMS link.
+NEXT_PREFIXES = ("/console/", "/c/")
+NEXT_MAX_LENGTH = 2048
+
+
+def safe_next(target: str | None) -> str:
+    """The page to open after sign-in: a path of this console, else the board.
+
+    Judged as the browser will read it: browsers drop tabs and newlines anywhere in a URL and
+    read a backslash as a slash, so "/<TAB>/evil.example" and "/\\evil.example" mean
+    //evil.example. So any control or format character (Unicode category C) and any backslash
+    refuse it; then, like Django's url_has_allowed_host_and_scheme, what urllib parses must
+    have no scheme and no host, and the path must be one of the console's.
+    """
+    board = url_for("console.board")
+    if not target or len(target) > NEXT_MAX_LENGTH or "\\" in target:
+        return board
+    if any(unicodedata.category(char).startswith("C") for char in target):
+        return board
+    if not target.startswith(NEXT_PREFIXES):
+        return board
+    parts = urlsplit(target)
+    return board if parts.scheme or parts.netloc else target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -90,7 +110,7 @@ def login():
             session.clear()
             session.update(staff_id=staff.id, family=family.id, seen=int(time.time()))
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         audit("console.login", actor=staff, outcome="failure")
         db.session.commit()
         error = "bad_login"

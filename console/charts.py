@@ -29,7 +29,7 @@ def line_chart(points, guides, unit: str, title: str) -> str:
         parts.append(
             f'<line x1="{PAD}" x2="{W - PAD}" y1="{y:.1f}" y2="{y:.1f}" '
             f'class="guide" stroke-dasharray="{dash}"/>'
-            f'<text x="{W - PAD + 2}" y="{y + 4:.1f}" class="guide-label">'
+            f'<text x="{W - PAD}" y="{y - 4:.1f}" text-anchor="end" class="guide-label">'
             f"{escape(label)}</text>"
         )
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))

@@ -190,6 +190,35 @@ def patient(patient_id):
         .order_by(SymptomReport.id.desc())
         .limit(50)
     ).all()
+    texts = {
+        r.id: r.texts.get("reminder", {}).get("en", "")
+        for r in effective_rules(db.session, patient.clinic_id)
+    }
+    cases = dict(
+        db.session.execute(
+            select(Alert.id, Alert.case_code).where(Alert.patient_id == patient.id)
+        ).all()
+    )
+    charts = patient_charts(patient)
+    audit("patient.read", actor=g.staff, patient=patient)
+    db.session.commit()
+    return render_template(
+        "console/patient.html",
+        patient=patient,
+        doses=doses,
+        labs=labs,
+        reports=reports,
+        cases=cases,
+        upcoming=next_per_rule(reminders),
+        past=[r for r in reminders if r.status != "planned"][-30:],
+        rule_texts=texts,
+        now=utcnow(),
+        **charts,
+    )
+
+
+def patient_charts(patient: Patient) -> dict:
+    """Weight against the baseline (after HSCT: the HSCT baseline) and temperatures, as SVG."""
     readings = defaultdict(list)
     for item in db.session.scalars(
         select(ReportItem)
@@ -200,23 +229,7 @@ def patient(patient_id):
         readings[kind].append((item.measured_at.strftime("%Y-%m-%d %H:%M"), item.normalized_value))
     facts = patient_facts(db.session, patient)
     baseline = facts.baseline_weight_hsct_kg if facts.hsct_date else facts.baseline_weight_kg
-    texts = {
-        r.id: r.texts.get("reminder", {}).get("en", "")
-        for r in effective_rules(db.session, patient.clinic_id)
+    return {
+        "weight_svg": weight_chart(readings["weight"], baseline, "Weight (kg)"),
+        "temperature_svg": temperature_chart(readings["temperature"], "Temperature (°C)"),
     }
-    audit("patient.read", actor=g.staff, patient=patient)
-    db.session.commit()
-    now = utcnow()
-    return render_template(
-        "console/patient.html",
-        patient=patient,
-        doses=doses,
-        labs=labs,
-        reports=reports,
-        upcoming=next_per_rule(reminders),
-        past=[r for r in reminders if r.status != "planned"][-30:],
-        rule_texts=texts,
-        weight_svg=weight_chart(readings["weight"], baseline, "Weight (kg)"),
-        temperature_svg=temperature_chart(readings["temperature"], "Temperature (°C)"),
-        now=now,
-    )

@@ -15,6 +15,7 @@ from models import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+pytest_plugins = ["tests.browser"]  # the browser tests' fixtures
 
 
 def pytest_collection_modifyitems(config, items):

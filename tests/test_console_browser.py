@@ -1,134 +1,23 @@
 """The console in a real browser: headless Chromium (Debian's package) driven by Playwright
-against the app served on 127.0.0.1. Screenshots of the main pages go to docs/screenshots/.
-
-Without /usr/bin/chromium these tests are skipped, unless REQUIRE_BROWSER=1 (CI), which makes
-a missing browser a failure.
+against the app served on 127.0.0.1 (fixtures in tests/browser.py). Screenshots go to
+build/screenshots, or where SCREENSHOTS_DIR says (`make screenshots`: the README's).
 """
 
-import os
-import threading
 from datetime import timedelta
-from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from messages.outbox import OutboxPolicy
 from models import Alert, AlertPage, db, utcnow
 from schedules import facts
-from tests.factories import PASSWORD, auth, make_clinic, make_patient, make_staff
-from triage import reports
+from tests.browser import require_chromium, sign_in
+from tests.factories import auth, make_clinic, make_staff
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 pytestmark = pytest.mark.browser
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("REQUIRE_BROWSER"):
-        raise RuntimeError("REQUIRE_BROWSER is set but /usr/bin/chromium is missing")
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-from playwright.sync_api import sync_playwright  # noqa: E402
+require_chromium()
 
 
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def phone(browser):
-    """A nurse's phone: the alert page is mobile-first."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def desk(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page, email):
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-@pytest.fixture
-def world(app):
-    clinic = make_clinic()
-    clinic.care_team_phone = "+12025550100"
-    nurse = make_staff(clinic, phone="+12025550143", on_call=True, name="Night Nurse")
-    admin = make_staff(clinic, role="admin", name="Clinic Admin")
-    patient = make_patient(clinic, display_name="Ana R.", baseline_weight=D("60"))
-    now = utcnow()
-    for hours, kg in [(72, D("60.2")), (48, D("60.9")), (24, D("61.8"))]:
-        reports.record_report(
-            db.session,
-            patient,
-            {
-                "items": [
-                    {
-                        "symptom": "weight",
-                        "value": kg,
-                        "unit": "kg",
-                        "measured_at": now - timedelta(hours=hours),
-                    }
-                ]
-            },
-            now=now - timedelta(hours=hours),
-            base_url="http://127.0.0.1",
-            outbox_policy=OutboxPolicy(),
-        )
-    report, _ = reports.record_report(
-        db.session,
-        patient,
-        {
-            "items": [
-                {"symptom": "temperature", "value": D("101.5"), "unit": "F", "site": "oral"},
-                {"symptom": "chills", "severity": 2},
-            ],
-            "note": "Shaking since lunch",
-        },
-        now=now,
-        base_url="http://127.0.0.1",
-        outbox_policy=OutboxPolicy(),
-    )
-    db.session.commit()
-    return clinic, nurse, admin, patient, db.session.get(Alert, report.alert_id)
-
-
-def test_sms_link_sign_in_acknowledge_and_the_patient_sees_it(server, phone, client, world):
+def test_sms_link_sign_in_acknowledge_and_the_patient_sees_it(server, phone, client, world, shots):
     _, nurse, _, patient, alert = world
     token = db.session.scalar(select(AlertPage.link_token).where(AlertPage.alert_id == alert.id))
     phone.goto(f"{server}/c/{token}")
@@ -146,8 +35,7 @@ def test_sms_link_sign_in_acknowledge_and_the_patient_sees_it(server, phone, cli
         "Shaking since lunch",
     ]:
         assert expected in text
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    phone.screenshot(path=SHOTS / "alert-phone.png", full_page=True)
+    phone.screenshot(path=shots / "alert-phone.png", full_page=True)
     phone.get_by_role("button", name="Acknowledge").click()
     phone.get_by_text("Acknowledged").first.wait_for()
     db.session.expire_all()
@@ -155,10 +43,12 @@ def test_sms_link_sign_in_acknowledge_and_the_patient_sees_it(server, phone, cli
     seen = client.get("/api/v1/me/alerts", headers=auth(patient)).json
     assert seen[0]["seen_by_care_team"] is True
     phone.goto(f"{server}/console/")
-    phone.screenshot(path=SHOTS / "board-phone.png", full_page=True)
+    phone.screenshot(path=shots / "board-phone.png", full_page=True)
 
 
-def test_admin_changes_a_proposed_value_and_sees_the_replanned_reminders(server, desk, world):
+def test_admin_changes_a_proposed_value_and_sees_the_replanned_reminders(
+    server, desk, world, shots
+):
     _, nurse, admin, patient, _ = world
     yesterday = utcnow() - timedelta(days=1)
     facts.record_dose(
@@ -186,7 +76,7 @@ def test_admin_changes_a_proposed_value_and_sees_the_replanned_reminders(server,
     assert "the label requires at least 8" in desk.locator("#rule-R-CONTRA-F").inner_text() or (
         "not a PROPOSED value" in desk.locator("#rule-R-CONTRA-F").inner_text()
     )
-    desk.screenshot(path=SHOTS / "rules-refused.png", full_page=True)
+    desk.screenshot(path=shots / "rules-refused.png", full_page=True)
     row = desk.locator("#rule-R-CONTRA-F")
     row.get_by_label("Value to change").select_option("time_of_day")
     row.get_by_label("Value", exact=True).fill("18:30")
@@ -195,7 +85,7 @@ def test_admin_changes_a_proposed_value_and_sees_the_replanned_reminders(server,
     desk.goto(f"{server}/console/patients/{patient.id}")
     contraception = desk.locator("table.reminders tr", has_text="R-CONTRA-F").first
     assert contraception.locator("td.due").inner_text().endswith("18:30")
-    desk.screenshot(path=SHOTS / "patient.png", full_page=True)
+    desk.screenshot(path=shots / "patient.png", full_page=True)
 
 
 def test_another_clinics_alert_is_refused(server, desk, world):
@@ -208,13 +98,26 @@ def test_another_clinics_alert_is_refused(server, desk, world):
     assert alert.case_code not in desk.content()
 
 
-def test_a_post_without_the_csrf_token_is_refused(server, desk, world):
+def test_a_post_without_the_csrf_token_is_refused(server, desk, world, shots):
     _, nurse, _, _, alert = world
     desk.goto(f"{server}/console/login")
     sign_in(desk, nurse.email)
     desk.get_by_role("heading", name="Alerts").wait_for()
-    desk.screenshot(path=SHOTS / "board.png", full_page=True)
+    desk.screenshot(path=shots / "board.png", full_page=True)
     forged = desk.request.post(f"{server}/console/alerts/{alert.id}/ack", form={})
     assert forged.status == 400
     db.session.expire_all()
     assert db.session.get(Alert, alert.id).status == "open"
+
+
+def test_the_api_docs_render_under_their_content_security_policy(server, desk):
+    refused = []
+    desk.on("console", lambda m: "Content Security Policy" in m.text and refused.append(m.text))
+    response = desk.goto(f"{server}/docs")
+    assert "script-src 'self' 'sha256-" in response.headers["content-security-policy"]
+    desk.get_by_text("BESPONSA care API").first.wait_for()
+    desk.locator(".opblock").first.wait_for()
+    assert desk.locator(".opblock").count() > 20  # every operation, from /openapi.json
+    desk.locator(".opblock-summary").first.click()
+    desk.get_by_role("button", name="Try it out").first.wait_for()
+    assert refused == []
