@@ -52,9 +52,18 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
 
     with get_engine().connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table to drop a column; SQLite would refuse to drop a table
+            # others reference while foreign keys are enforced (the pragma only works outside a
+            # transaction, so it is set before Alembic's begins).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # pooled: leave it as found
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -7,6 +7,7 @@ from models.clinics import Clinic, Staff
 from models.messages import InboundMessage, Message, SmsOptOut
 from models.patients import Dose, LabResult, Patient
 from models.reminders import Reminder, ScheduleRuleSetting
+from models.settings import ClinicalSetting
 from models.triage import (
     Alert,
     AlertPage,
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Clinic",
+    "ClinicalSetting",
     "Dose",
     "EnrollmentCode",
     "InboundMessage",

@@ -2,7 +2,7 @@
 
 from datetime import datetime, time
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Time
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
@@ -22,7 +22,6 @@ class Clinic(db.Model):
     # What the app tells patients to call (clinical-rules §3): the 24-hour line and emergencies.
     care_team_phone: Mapped[str | None] = mapped_column(String(16))
     emergency_number: Mapped[str] = mapped_column(String(8), default="911")
-    triage_settings: Mapped[dict | None] = mapped_column(JSON)  # overrides of PROPOSED values
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     staff: Mapped[list["Staff"]] = relationship(back_populates="clinic")

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
+from clinical.values import DEFAULTS, Parameters
+from clinical.windows import vod_spans
 from schedules.rules import Rule, parse_time
 
 
@@ -105,7 +107,7 @@ def _window_months(rule: Rule, facts: Facts) -> int:
     return rule.params["months"]
 
 
-def _window(facts, rule):
+def _window(facts, rule, p):
     """R-CONTRA-F/M, R-LACT, R-PREG: monthly from the first dose while the window lasts, then
     "ask before stopping" on the first free day (never an automatic all-clear)."""
     if facts.first_dose is None:
@@ -120,26 +122,22 @@ def _window(facts, rule):
         yield _occurrence(facts, rule, "window_end", end + timedelta(days=1), at, ends_on=end)
 
 
-def vod_days(facts: Facts, rule: Rule) -> set[date]:
-    """R-VOD-WIN: first dose -> last dose + 56 d, and HSCT day 0 -> day +100."""
+def vod_days(facts: Facts, p: Parameters) -> set[date]:
+    """R-VOD-WIN's days (clinical.windows, the same window the VOD triage rules watch)."""
     days = set()
-    if facts.first_dose is not None:
-        span = (facts.last_dose - facts.first_dose).days + rule.params["days_after_last_dose"]
-        days |= {facts.first_dose + timedelta(days=n) for n in range(span + 1)}
-    if facts.hsct_date is not None:
-        days |= {
-            facts.hsct_date + timedelta(days=n) for n in range(rule.params["days_after_hsct"] + 1)
-        }
+    for start, end in vod_spans(facts.first_dose, facts.last_dose, facts.hsct_date, p):
+        days |= {start + timedelta(days=n) for n in range((end - start).days + 1)}
     return days
 
 
-def _daily_vod(facts, rule):
+def _daily_vod(facts, rule, p):
+    """R-WEIGHT: every day of R-VOD-WIN."""
     at = parse_time(rule.params["time_of_day"])
-    for day in sorted(vod_days(facts, rule)):
+    for day in sorted(vod_days(facts, p)):
         yield _occurrence(facts, rule, "reminder", day, at)
 
 
-def _hsct_series(facts, rule):
+def _hsct_series(facts, rule, p):
     """R-LFT-HSCT: weekly to day +28, then every 14 days (PROPOSED) to day +100 (PROPOSED)."""
     if facts.hsct_date is None:
         return
@@ -152,11 +150,11 @@ def _hsct_series(facts, rule):
         yield _occurrence(facts, rule, "reminder", facts.hsct_date + timedelta(days=offset), at)
 
 
-def _post_infusion(facts, rule):
+def _post_infusion(facts, rule, p):
     """R-IRR: a check-in 60 minutes after each infusion ends (missing end: start + 60 min)."""
     for dose in facts.doses:
         end = dose.infusion_ended_at or dose.infusion_started_at + timedelta(
-            minutes=rule.params["missing_end_minutes"]
+            minutes=p.infusion_missing_end_minutes
         )
         due = end + timedelta(minutes=rule.params["minutes_after_end"])
         yield _occurrence(
@@ -183,7 +181,7 @@ def next_dose_date(facts: Facts, rule: Rule) -> date | None:
     return last.administered_on + timedelta(days=length - 14)
 
 
-def _pre_dose(facts, rule):
+def _pre_dose(facts, rule, p):
     """R-CBC: before the expected next dose."""
     expected = next_dose_date(facts, rule)
     if expected is not None:
@@ -191,7 +189,7 @@ def _pre_dose(facts, rule):
         yield _occurrence(facts, rule, "reminder", day, parse_time(rule.params["time_of_day"]))
 
 
-def _before_first_dose(facts, rule):
+def _before_first_dose(facts, rule, p):
     """R-ECG: while no dose is recorded, once, on the day of enrolment."""
     if not facts.doses:
         yield _occurrence(
@@ -199,7 +197,7 @@ def _before_first_dose(facts, rule):
         )
 
 
-def _interval(facts, rule):
+def _interval(facts, rule, p):
     """A clinic's own reminder: every N days from the first dose to the last dose + M days."""
     if facts.first_dose is None:
         return
@@ -232,13 +230,16 @@ def _wanted(occurrences: list[Occurrence], now: datetime) -> list[Occurrence]:
     return upcoming + sorted(missed, key=lambda o: o.due_at)[-1:]
 
 
-def plan(facts: Facts, rules: list[Rule], now: datetime) -> list[Occurrence]:
-    """Every occurrence the patient should have from `now` on, each once, by due time."""
+def plan(
+    facts: Facts, rules: list[Rule], now: datetime, p: Parameters = DEFAULTS
+) -> list[Occurrence]:
+    """Every occurrence the patient should have from `now` on, each once, by due time; `rules`
+    carry the clinic's values, `p` the values rules share (R-VOD-WIN, a missing infusion end)."""
     if not facts.active:
         return []
     wanted = {}
     for rule in rules:
         if rule.enabled and applies(rule, facts) and rule.kind in PLANNERS:
-            for occurrence in _wanted(list(PLANNERS[rule.kind](facts, rule)), now):
+            for occurrence in _wanted(list(PLANNERS[rule.kind](facts, rule, p)), now):
                 wanted.setdefault(occurrence.key, occurrence)
     return sorted(wanted.values(), key=lambda o: (o.due_at, o.key))

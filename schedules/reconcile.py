@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
+from clinical.settings import clinic_parameters
+from clinical.values import Parameters
 from models import Dose, Patient, Reminder, ScheduleRuleSetting
 from schedules.planning import DoseFact, Facts, plan
 from schedules.rules import DEFAULT_RULES, RULES_BY_ID, Rule
@@ -15,8 +17,10 @@ from schedules.rules import DEFAULT_RULES, RULES_BY_ID, Rule
 CHUNK = 500
 
 
-def effective_rules(session, clinic_id: int) -> list[Rule]:
-    """The default rules with the clinic's newest overrides, plus the clinic's custom rules."""
+def effective_rules(session, clinic_id: int, parameters: Parameters | None = None) -> list[Rule]:
+    """The label's rules with the clinic's values (clinical.settings) and its newest texts and
+    switches, plus the clinic's custom rules."""
+    parameters = parameters or clinic_parameters(session, clinic_id)
     latest = {}
     for setting in session.scalars(
         select(ScheduleRuleSetting)
@@ -26,11 +30,9 @@ def effective_rules(session, clinic_id: int) -> list[Rule]:
         latest[setting.rule_id] = setting
     rules = []
     for rule in DEFAULT_RULES:
-        setting = latest.get(rule.id)
+        setting, rule = latest.get(rule.id), rule.resolved(parameters)
         rules.append(
-            rule
-            if setting is None
-            else rule.with_overrides(setting.params, setting.enabled, setting.texts)
+            rule if setting is None else rule.with_overrides(None, setting.enabled, setting.texts)
         )
     for rule_id, setting in latest.items():
         if rule_id not in RULES_BY_ID and setting.custom:
@@ -46,7 +48,6 @@ def custom_rule(rule_id: str, setting: ScheduleRuleSetting) -> Rule:
         "Clinic (not from the label)",
         "—",
         params=setting.params,
-        proposed=tuple(setting.params),
         enabled=setting.enabled,
         custom=True,
         texts=setting.texts,
@@ -78,7 +79,7 @@ def replan_patients(
     session, patients: list[Patient], *, now: datetime, rules: dict[int, list[Rule]] | None = None
 ) -> Counter:
     """Re-plan many patients with a few queries per chunk (the benchmark's path too)."""
-    stats, rules = Counter(), dict(rules or {})
+    stats, rules, values = Counter(), dict(rules or {}), {}
     session.flush()
     for start in range(0, len(patients), CHUNK):
         chunk = patients[start : start + CHUNK]
@@ -90,9 +91,13 @@ def replan_patients(
             existing[reminder.patient_id][reminder.occurrence_key] = reminder
         rows = []
         for patient in chunk:
-            if patient.clinic_id not in rules:
-                rules[patient.clinic_id] = effective_rules(session, patient.clinic_id)
-            wanted = plan(facts_for(patient, doses[patient.id]), rules[patient.clinic_id], now)
+            clinic = patient.clinic_id
+            if clinic not in values:
+                values[clinic] = clinic_parameters(session, clinic)
+            if clinic not in rules:
+                rules[clinic] = effective_rules(session, clinic, values[clinic])
+            facts = facts_for(patient, doses[patient.id])
+            wanted = plan(facts, rules[clinic], now, values[clinic])
             rows += _reconcile(patient, wanted, existing[patient.id], now, stats)
         if rows:
             session.execute(insert(Reminder), rows)

@@ -1,8 +1,12 @@
-"""The label's reminder rules as data (clinical-rules §1.3), with their IDs, sources and which
-values are PROPOSED (clinic-configurable) or label minimums (never shortened)."""
+"""The label's reminder rules as data (clinical-rules §1.3): IDs, sources, texts. Their values
+(months, days, times of day) live in clinical.registry with their limits; a rule here carries
+them resolved, DEFAULT_RULES with the registry's defaults."""
 
 from dataclasses import dataclass, field, replace
-from datetime import time
+
+from clinical.parameters import parse_time as parse_time
+from clinical.registry import REGISTRY
+from clinical.values import DEFAULTS, Parameters
 
 
 @dataclass(frozen=True)
@@ -12,12 +16,29 @@ class Rule:
     title: str
     source: str
     label_section: str
-    params: dict = field(default_factory=dict)
-    proposed: tuple = ()  # params a clinic may change
-    minimums: dict = field(default_factory=dict)  # label minimums: may be lengthened only
+    params: dict = field(default_factory=dict)  # resolved values (clinical.registry)
     enabled: bool = True
     custom: bool = False  # a clinic's own, non-label reminder
     texts: dict = field(default_factory=dict)  # in-app texts by key and language
+
+    @property
+    def proposed(self) -> tuple:
+        """Values a clinic may move within their limits (a custom rule: all of its own)."""
+        if self.custom:
+            return tuple(self.params)
+        return tuple(n for n in self.params if REGISTRY[f"{self.id}.{n}"].proposed)
+
+    @property
+    def minimums(self) -> dict:
+        """Label minimums: values that may be lengthened, never shortened."""
+        if self.custom:
+            return {}
+        specs = {n: REGISTRY[f"{self.id}.{n}"] for n in self.params}
+        return {n: s.low for n, s in specs.items() if not s.proposed and s.low is not None}
+
+    def resolved(self, parameters: Parameters) -> "Rule":
+        """The rule with a clinic's values (custom rules carry their own)."""
+        return self if self.custom else replace(self, params=parameters.rule(self.id))
 
     def with_overrides(self, params=None, enabled=None, texts=None) -> "Rule":
         return replace(
@@ -28,8 +49,6 @@ class Rule:
         )
 
 
-MONTHLY = {"cadence_months": 1, "time_of_day": "10:00"}
-WINDOW_PROPOSED = ("cadence_months", "time_of_day")
 # End-of-window texts: what ends and when ({end_date}: the window's last day, in the patient's
 # language); never an automatic all-clear (clinical-rules §1.3).
 CONTRACEPTION_END = {
@@ -48,9 +67,6 @@ DEFAULT_RULES = [
         "Contraception (females of reproductive potential)",
         "SEED-0/1; REF-1, REF-2, REF-3",
         "US PI 8.3, 17",
-        params={"months": 8, **MONTHLY},
-        proposed=WINDOW_PROPOSED,
-        minimums={"months": 8},
         texts={
             "reminder": {
                 "en": "Keep using effective contraception during treatment and for at least 8 months "
@@ -68,9 +84,6 @@ DEFAULT_RULES = [
         "Contraception (males with female partners of reproductive potential)",
         "SEED-0/1; REF-1, REF-2, REF-3",
         "US PI 8.3, 17",
-        params={"months": 5, **MONTHLY},
-        proposed=WINDOW_PROPOSED,
-        minimums={"months": 5},
         texts={
             "reminder": {
                 "en": "Keep using effective contraception during treatment and for at least 5 months "
@@ -88,9 +101,6 @@ DEFAULT_RULES = [
         "No breastfeeding",
         "SEED-0/1; REF-1, REF-2",
         "US PI 8.2, 17",
-        params={"months": 2, **MONTHLY},
-        proposed=WINDOW_PROPOSED,
-        minimums={"months": 2},
         texts={
             "reminder": {
                 "en": "Do not breastfeed during treatment and for at least 2 months after your last "
@@ -113,9 +123,6 @@ DEFAULT_RULES = [
         "Report a pregnancy",
         "SEED-0 (US: during treatment); REF-1 (EU)",
         "US PI 5.7, 17",
-        params={"months_female": 8, "months_partner": 5, **MONTHLY},
-        proposed=("months_partner",) + WINDOW_PROPOSED,
-        minimums={"months_female": 8},
         texts={
             "reminder": {
                 "en": "If you or your partner become pregnant, or think you may be, tell your care "
@@ -140,14 +147,6 @@ DEFAULT_RULES = [
         "Liver tests after HSCT",
         "SEED-1; REF-5",
         "US PI 5.1",
-        params={
-            "weekly_until_day": 28,
-            "then_every_days": 14,
-            "until_day": 100,
-            "time_of_day": "09:00",
-        },
-        proposed=("then_every_days", "until_day", "time_of_day"),
-        minimums={"weekly_until_day": 28},
         texts={
             "reminder": {
                 "en": "You are due for liver blood tests this week. Please make sure they are done.",
@@ -163,9 +162,6 @@ DEFAULT_RULES = [
         "Daily weight during the VOD watch (R-VOD-WIN)",
         "REF-5; SEED-1 (window)",
         "US PI 5.1",
-        params={"days_after_last_dose": 56, "days_after_hsct": 100, "time_of_day": "08:00"},
-        proposed=("days_after_hsct", "time_of_day"),
-        minimums={"days_after_last_dose": 56},
         texts={
             "reminder": {
                 "en": "Good morning. Weigh yourself now, on the same scale, and enter your weight.",
@@ -180,9 +176,6 @@ DEFAULT_RULES = [
         "Check-in after an infusion",
         "SEED-1; REF-4",
         "US PI 5.4",
-        params={"minutes_after_end": 60, "missing_end_minutes": 60},
-        proposed=("missing_end_minutes",),
-        minimums={"minutes_after_end": 60},
         texts={
             "reminder": {
                 "en": "How are you feeling after your infusion? Report fever, chills, rash or "
@@ -199,8 +192,6 @@ DEFAULT_RULES = [
         "Blood count before each dose",
         "SEED-1; REF-4 (cycle timing)",
         "US PI 2.3, 5.3",
-        params={"days_before": 1, "cycle1_days": 21, "cycle_days": 28, "time_of_day": "09:00"},
-        proposed=("days_before", "cycle1_days", "time_of_day"),
         texts={
             "reminder": {
                 "en": "You need a blood count (CBC) before your next dose.",
@@ -215,8 +206,6 @@ DEFAULT_RULES = [
         "ECG before the first dose",
         "SEED-1",
         "US PI 5.5",
-        params={"time_of_day": "10:00"},
-        proposed=("time_of_day",),
         texts={
             "reminder": {
                 "en": "You need an ECG (heart tracing) and blood salts checked before your first "
@@ -231,9 +220,5 @@ DEFAULT_RULES = [
         },
     ),
 ]
+DEFAULT_RULES = [rule.resolved(DEFAULTS) for rule in DEFAULT_RULES]
 RULES_BY_ID = {rule.id: rule for rule in DEFAULT_RULES}
-
-
-def parse_time(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))

@@ -1,18 +1,22 @@
-"""Clinic admins' changes to the reminder rules: PROPOSED values, cadence, time of day, texts;
-custom (non-label) reminders. Label minimums are never shortened. Every change is a version."""
+"""Clinic admins' changes to the reminder rules. A label rule's values (months, days, times of
+day) are clinical values: they go through clinical.settings, checked against the registry (label
+minimums never shortened, PROPOSED values within their limits); its texts are a version of its
+rule setting. Custom (non-label) reminders hold their own values. Every change is a version."""
 
 from datetime import datetime
 
 from sqlalchemy import func, select
 
-from clinical.parameters import CUSTOM_PARAMS, RULE_PARAMS, check
+from clinical.parameters import Parameter, check
+from clinical.settings import change_parameters, clinic_parameters
 from models import ScheduleRuleSetting
 from models.errors import DomainError, NotFound
 from schedules.reconcile import effective_rules, replan_clinic
-from schedules.rules import RULES_BY_ID, parse_time
+from schedules.rules import RULES_BY_ID
 
 
 def describe_rules(session, clinic_id: int) -> list[dict]:
+    parameters = clinic_parameters(session, clinic_id)
     versions = dict(
         session.execute(
             select(ScheduleRuleSetting.rule_id, func.max(ScheduleRuleSetting.version))
@@ -35,34 +39,46 @@ def describe_rules(session, clinic_id: int) -> list[dict]:
             "custom": r.custom,
             "texts": r.texts,
             "version": versions.get(r.id, 0),
+            "values_version": None if r.custom else parameters.version,
         }
-        for r in effective_rules(session, clinic_id)
+        for r in effective_rules(session, clinic_id, parameters)
     ]
 
 
-def _check_params(rule, params: dict) -> dict:
-    """Errors by name: only PROPOSED values change, each within its limits (clinical.parameters);
-    a custom rule's own values within theirs."""
+# A clinic's own (non-label) reminders: CustomRuleSchema's limits, for later changes too.
+CUSTOM_PARAMS = {
+    "every_days": Parameter("every_days", 7, "days", "Clinic", True, 1, 90),
+    "until_days_after_last_dose": Parameter(
+        "until_days_after_last_dose", 0, "days", "Clinic", True, 0, 400
+    ),
+    "time_of_day": Parameter("time_of_day", "10:00", "local time", "Clinic", True, None, None),
+}
+
+
+def _check_custom(params: dict) -> dict:
     errors = {}
     for name, value in params.items():
-        spec = RULE_PARAMS.get(f"{rule.id}.{name}") or (
-            CUSTOM_PARAMS.get(name) if rule.custom else None
-        )
-        if name not in rule.proposed:
-            errors[name] = [f"{rule.id}: {name} is not a PROPOSED value; it cannot be changed."]
-        elif name == "time_of_day":
-            try:
-                parse_time(value)
-            except (ValueError, AttributeError, TypeError):
-                errors[name] = ["Use HH:MM, 24-hour."]
-        elif spec is None:
-            errors[name] = [f"{rule.id}: {name} cannot be changed here."]
-        else:
-            try:
-                check(spec, value)
-            except ValueError as exc:
-                errors[name] = [f"{rule.id}: {exc}"]
+        try:
+            check(CUSTOM_PARAMS[name], value)
+        except KeyError:
+            errors[name] = ["Unknown value."]
+        except ValueError as exc:
+            errors[name] = [str(exc)]
     return errors
+
+
+# Values that rules share with triage: one home, changed in the triage settings.
+SHARED = {
+    "days_after_last_dose": "vod_days_after_last_dose",
+    "days_after_hsct": "vod_days_after_hsct",
+    "missing_end_minutes": "infusion_missing_end_minutes",
+}
+
+
+def _no_such_value(rule_id: str, name: str) -> str:
+    if name in SHARED:
+        return f"{rule_id} reads the shared value {SHARED[name]}: change it in the triage settings."
+    return f"{rule_id} has no value {name}."
 
 
 def change_rule(
@@ -72,26 +88,30 @@ def change_rule(
     rule = rules.get(rule_id)
     if rule is None:
         raise NotFound("Rule not found.")
-    errors = _check_params(rule, changes.get("params", {}))
+    params = changes.get("params", {})
+    errors = _check_custom(params) if rule.custom else {}
+    if not rule.custom:
+        errors |= {n: [_no_such_value(rule_id, n)] for n in params if n not in rule.params}
     if changes.get("enabled") is False and not rule.custom:
         errors["enabled"] = [f"{rule_id} comes from the label and cannot be switched off."]
     if errors:
         raise DomainError("The change would break the label's rules.", errors)
-    # A label rule's version stores only the clinic's overrides; a custom rule stores itself.
-    latest = _latest(session, clinic_id, rule_id)
-    params = dict(latest.params) if latest else {}
-    texts = dict(latest.texts) if latest else {}
-    _new_version(
-        session,
-        clinic_id,
-        rule_id,
-        staff_id=staff_id,
-        now=now,
-        params=params | changes.get("params", {}),
-        texts=texts | changes.get("texts", {}),
-        enabled=changes.get("enabled", rule.enabled),
-        custom=latest.custom if latest else None,
-    )
+    if params and not rule.custom:  # one validation for every clinical value
+        named = {f"{rule_id}.{n}": v for n, v in params.items()}
+        change_parameters(session, clinic_id, named, staff_id=staff_id, now=now)
+    if rule.custom or "texts" in changes or "enabled" in changes:
+        latest = _latest(session, clinic_id, rule_id)
+        _new_version(
+            session,
+            clinic_id,
+            rule_id,
+            staff_id=staff_id,
+            now=now,
+            params=(dict(latest.params) | params) if rule.custom else {},
+            texts=(dict(latest.texts) if latest else {}) | changes.get("texts", {}),
+            enabled=changes.get("enabled", rule.enabled),
+            custom=latest.custom if latest else None,
+        )
     replan_clinic(session, clinic_id, now=now)
 
 

@@ -124,7 +124,7 @@ def test_admin_rule_change_and_its_refusal(client, setup):
         data={"csrf_token": token, "rule_id": "R-CONTRA-F", "name": "months", "value": "6"},
     )
     assert refused.status_code == 422
-    assert "not a PROPOSED value" in refused.get_data(as_text=True)
+    assert "At least 8 months" in refused.get_data(as_text=True)
     saved = client.post(
         "/console/admin/rules",
         data={

@@ -79,3 +79,40 @@ def test_audit_events_are_append_only_in_the_database(app):
     for statement in ["UPDATE audit_events SET outcome = 'failure'", "DELETE FROM audit_events"]:
         with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(statement))
+
+
+def test_0007_carries_todays_clinical_settings_over(scratch_url, tmp_path):
+    """Triage overrides and label-rule values from their old homes land in clinical_settings;
+    a value configured in two places keeps the wider window."""
+    app = create_app(make_config(scratch_url, tmp_path))
+    with app.app_context():
+        flask_migrate.upgrade(revision="0006")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO clinics (id, name, timezone, quiet_hours_start, quiet_hours_end,"
+                    " emergency_number, triage_settings, created_at) VALUES (1, 'A', 'UTC',"
+                    " '21:00:00', '08:00:00', '911', :s, '2026-01-01')"
+                ),
+                {"s": '{"vod_days_after_hsct": 110, "fever_once_c": 38.1}'},
+            )
+            for rule, params in [
+                ("R-WEIGHT", '{"days_after_hsct": 120, "time_of_day": "07:30"}'),
+                ("R-LFT-HSCT", '{"then_every_days": 21}'),
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO schedule_rule_settings (clinic_id, rule_id, version, params,"
+                        " texts, enabled, created_at) VALUES (1, :r, 1, :p, '{}', true,"
+                        " '2026-01-01')"
+                    ),
+                    {"r": rule, "p": params},
+                )
+        flask_migrate.upgrade()
+        from clinical.settings import clinic_parameters
+
+        p = clinic_parameters(db.session, 1)
+        assert (p.version, p.vod_days_after_hsct, p["R-WEIGHT.time_of_day"]) == (1, 120, "07:30")
+        assert str(p.fever_once_c) == "38.1" and p["R-LFT-HSCT.then_every_days"] == 21
+        db.session.remove()
+        db.engine.dispose()

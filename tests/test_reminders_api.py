@@ -200,16 +200,17 @@ def test_admin_changes_a_proposed_value_and_the_clinic_is_replanned(client, team
     assert rules["R-CONTRA-F"]["source"].startswith("SEED-0/1")
     changed = client.patch(
         "/api/v1/schedule-rules/R-CONTRA-F",
-        json={"params": {"time_of_day": "18:30", "months": 9}},
+        json={"params": {"time_of_day": "18:30", "months": 7}},
         headers=auth(admin),
     )
-    assert changed.status_code == 422  # months is a label minimum, not PROPOSED
+    assert changed.status_code == 422  # months is a label minimum: never shortened
     changed = client.patch(
         "/api/v1/schedule-rules/R-CONTRA-F",
-        json={"params": {"time_of_day": "18:30"}},
+        json={"params": {"time_of_day": "18:30", "months": 9}},  # lengthened: allowed
         headers=auth(admin),
     )
-    assert changed.status_code == 200 and changed.json["version"] == 1
+    assert changed.status_code == 200 and changed.json["values_version"] == 1
+    assert changed.json["params"]["months"] == 9
     db.session.expire_all()
     due = planned(patient, "R-CONTRA-F")[0].due_at
     assert due.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).time() == time(
@@ -220,8 +221,8 @@ def test_admin_changes_a_proposed_value_and_the_clinic_is_replanned(client, team
 @pytest.mark.parametrize(
     "rule, body, message",
     [
-        ("R-PREG", {"params": {"months_female": 6}}, "not a PROPOSED value"),
-        ("R-WEIGHT", {"params": {"days_after_last_dose": 30}}, "not a PROPOSED value"),
+        ("R-PREG", {"params": {"months_female": 6}}, "At least 8 months"),
+        ("R-WEIGHT", {"params": {"days_after_last_dose": 30}}, "vod_days_after_last_dose"),
         ("R-LFT-HSCT", {"params": {"until_day": 0}}, "At least 28"),
         ("R-CONTRA-F", {"enabled": False}, "comes from the label"),
         ("R-CBC", {"params": {"time_of_day": "25:00"}}, "HH:MM"),

@@ -5,12 +5,13 @@ from decimal import Decimal as D
 
 import pytest
 
-from triage.engine import Facts, Item, Readings, Settings, in_vod_window, triage, triage_lab
+from clinical.values import DEFAULTS
+from triage.engine import Facts, Item, Readings, in_vod_window, triage, triage_lab
 from triage.reports import to_celsius, to_kg
 
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
 TODAY = NOW.date()
-S = Settings()
+S = DEFAULTS
 NO_READINGS = Readings()
 IN_VOD = Facts(first_dose=date(2026, 3, 1), last_dose=date(2026, 3, 8), baseline_weight_kg=D("60"))
 NO_VOD = Facts(first_dose=date(2025, 1, 1), last_dose=date(2025, 2, 1), baseline_weight_kg=D("60"))

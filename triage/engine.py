@@ -1,5 +1,5 @@
 """Symptom triage (clinical-rules §2): pure functions of the report, the patient's facts, their
-recent readings and the clinic's settings. No database, no Flask.
+recent readings and the clinic's values (clinical.values.Parameters). No database, no Flask.
 
 Every urgency level is PROPOSED in the spec (the label defines none); thresholds cite sources.
 The highest matching level wins.
@@ -10,31 +10,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 
+from clinical import windows
+from clinical.values import Parameters
+
 RULESET_VERSION = "2026-11-25.1"
 LEVELS = ("none", "routine", "urgent", "emergency")
 
 
 def worst(*levels: str) -> str:
     return max(levels, key=LEVELS.index, default="none")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Per-clinic values; every one is PROPOSED in clinical-rules.md except where noted."""
-
-    fever_once_c: Decimal = Decimal("38.3")  # IDSA/ASCO (REF-10)
-    fever_sustained_c: Decimal = Decimal("38.0")  # IDSA/ASCO (REF-10), over an hour
-    fever_sustained_minutes: int = 60  # REF-10
-    weight_urgent_pct: Decimal = Decimal("5")  # W-1
-    weight_watch_pct: Decimal = Decimal("2")  # W-2
-    weight_rise_days: int = 3  # W-3
-    weight_above_min_pct: Decimal = Decimal("2")  # W-4
-    weight_min_window_days: int = 7  # W-4
-    vod_days_after_last_dose: int = 56  # R-VOD-WIN (a): latest observed onset, not a safe bound
-    vod_days_after_hsct: int = 100  # R-VOD-WIN (b)
-    infusion_tail_hours: int = 24  # T-IRR "shortly after"
-    bilirubin_vod_mg_dl: Decimal = Decimal("2")  # L-1 (REF-6, REF-7)
-    qtc_urgent_ms: int = 500  # L-4
 
 
 @dataclass(frozen=True)
@@ -101,19 +85,13 @@ class Result:
         return list(dict.fromkeys(keys))
 
 
-def in_vod_window(facts: Facts, today: date, s: Settings) -> bool:
-    """R-VOD-WIN: first dose -> last dose + 56 d, or HSCT day 0 -> day +100."""
-    after_doses = facts.first_dose is not None and (
-        facts.first_dose <= today <= facts.last_dose + timedelta(days=s.vod_days_after_last_dose)
-    )
-    after_hsct = facts.hsct_date is not None and (
-        facts.hsct_date <= today <= facts.hsct_date + timedelta(days=s.vod_days_after_hsct)
-    )
-    return after_doses or after_hsct
+def in_vod_window(facts: Facts, today: date, s: Parameters) -> bool:
+    """R-VOD-WIN (clinical.windows: the same window R-WEIGHT's daily prompt runs in)."""
+    return windows.in_vod_window(facts.first_dose, facts.last_dose, facts.hsct_date, today, s)
 
 
 def triage(
-    items, facts: Facts, readings: Readings, s: Settings, now: datetime, today: date
+    items, facts: Facts, readings: Readings, s: Parameters, now: datetime, today: date
 ) -> Result:
     result = Result()
     codes = {i.code for i in items}
@@ -269,7 +247,7 @@ def triage_lab(
     earlier,
     latest_others,
     facts: Facts,
-    s: Settings,
+    s: Parameters,
     today: date,
 ) -> Result:
     """L-rules on a clinician-entered lab value. `earlier`: (instant, value) of the same kind and

@@ -6,11 +6,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from clinical.settings import clinic_parameters
+from clinical.values import DEFAULTS, Parameters
 from models import Dose, LabResult, Patient, ReportItem, SymptomReport
 from triage import cases, engine
 from triage.advice import advice_text
 from triage.catalogue import CATALOGUE
-from triage.settings import clinic_settings
 
 LB = Decimal("0.45359237")
 
@@ -31,7 +32,7 @@ def normalise(symptom: str, value, unit):
     return to_celsius(value, unit) if kind == "temperature" else to_kg(value, unit)
 
 
-def patient_facts(session, patient: Patient) -> engine.Facts:
+def patient_facts(session, patient: Patient, p: Parameters = DEFAULTS) -> engine.Facts:
     first, last, ended_at, started_at = session.execute(
         select(
             func.min(Dose.administered_on),
@@ -40,8 +41,9 @@ def patient_facts(session, patient: Patient) -> engine.Facts:
             func.max(Dose.infusion_started_at),
         ).where(Dose.patient_id == patient.id)
     ).one()
-    # R-IRR: a missing end is start + 60 min (PROPOSED).
-    candidates = [t for t in (ended_at, started_at and started_at + timedelta(minutes=60)) if t]
+    # R-IRR / T-IRR: a missing end is start + 60 min (PROPOSED; the clinic's value).
+    assumed_end = started_at and started_at + timedelta(minutes=p.infusion_missing_end_minutes)
+    candidates = [t for t in (ended_at, assumed_end) if t]
     kg = lambda w, u: to_kg(w, u) if w is not None else None  # noqa: E731
     return engine.Facts(
         first_dose=first,
@@ -78,8 +80,9 @@ def record_report(
     """Triage and store the report; an urgent or emergency one raises (or joins) an alert and
     queues its first pages in this same transaction. The caller commits."""
     clinic = patient.clinic
-    settings = clinic_settings(clinic.triage_settings)
-    facts, readings = patient_facts(session, patient), patient_readings(session, patient, now)
+    settings = clinic_parameters(session, clinic.id)
+    facts = patient_facts(session, patient, settings)
+    readings = patient_readings(session, patient, now)
     items = [
         engine.Item(
             code=i["symptom"],
@@ -183,7 +186,7 @@ def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str
         [tuple(r) for r in earlier],
         others,
         patient_facts(session, patient),
-        clinic_settings(patient.clinic.triage_settings),
+        clinic_parameters(session, patient.clinic_id),
         today,
     )
     if result.urgency != "none":

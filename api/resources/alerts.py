@@ -15,9 +15,11 @@ from api.schemas.triage import (
     ResolveSchema,
     TriageSettingsSchema,
 )
+from clinical.registry import TRIAGE
+from clinical.settings import change_parameters, clinic_parameters
+from clinical.values import describe
 from models import Alert, Patient, db, utcnow
 from triage import acknowledgement, policies
-from triage.settings import describe, override_settings
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Alerts and escalation")
 
@@ -113,15 +115,31 @@ class Policy(MethodView):
 class TriageSettings(MethodView):
     @roles_required(*ADMIN)
     def get(self):
-        """The clinic's triage thresholds: defaults, overrides and where each comes from"""
-        return {"settings": describe(current_user.clinic.triage_settings)}
+        """The clinic's triage thresholds: defaults, overrides, limits and where each comes from"""
+        return triage_view(clinic_parameters(db.session, current_user.clinic_id))
 
     @roles_required(*ADMIN)
     @blp.arguments(TriageSettingsSchema)
     def patch(self, changes):
-        """Override PROPOSED triage values, e.g. {"vod_days_after_hsct": 120}"""
-        clinic = current_user.clinic
-        override_settings(clinic, changes)
-        audit("triage_settings.update", detail={"fields": sorted(changes)})
+        """Change triage values within their limits, e.g. {"vod_days_after_hsct": 120}"""
+        parameters = change_parameters(
+            db.session,
+            current_user.clinic_id,
+            changes,
+            staff_id=current_user.id,
+            now=utcnow(),
+            allowed=TRIAGE_NAMES,
+        )
+        audit(
+            "triage_settings.update",
+            detail={"fields": sorted(changes), "version": parameters.version},
+        )
         db.session.commit()
-        return {"settings": describe(clinic.triage_settings)}
+        return triage_view(parameters)
+
+
+TRIAGE_NAMES = [p.name for p in TRIAGE]
+
+
+def triage_view(parameters) -> dict:
+    return {"settings": describe(parameters, TRIAGE_NAMES), "version": parameters.version}

@@ -46,7 +46,11 @@ class RuleSchema(Schema):
     enabled = fields.Boolean()
     custom = fields.Boolean()
     texts = fields.Dict()
-    version = fields.Integer()
+    version = fields.Integer(metadata={"description": "Version of the rule's texts and switch"})
+    values_version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Version of the clinic's clinical values the params come from"},
+    )
 
 
 class RuleUpdateSchema(Schema):
