@@ -19,6 +19,7 @@ from models.errors import Conflict, DomainError
 
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 STALE = timedelta(seconds=60)
+IN_PROGRESS = "The first request with this Idempotency-Key is still being processed."
 
 
 def request_key() -> str:
@@ -58,18 +59,19 @@ def claim(session, *, patient_id: int, key: str, digest: str, now: datetime):
         raise DomainError(
             "This Idempotency-Key was used with another request body.",
             {"Idempotency-Key": ["Reused with a different body."]},
+            code="idempotency_key_reused",
         )
     if record.status == "done":
         return record.id, record.response
     if now - record.created_at < STALE:
-        raise Conflict("The first request with this Idempotency-Key is still being processed.")
+        raise Conflict(IN_PROGRESS, code="idempotency_in_progress")
     taken = session.execute(  # a crashed attempt: take the claim over, once
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at)
         .values(created_at=now)
     ).rowcount
     if not taken:
-        raise Conflict("The first request with this Idempotency-Key is still being processed.")
+        raise Conflict(IN_PROGRESS, code="idempotency_in_progress")
     return record.id, None
 
 

@@ -33,7 +33,8 @@ def redact(text: str) -> str:
     return text
 
 
-def _describe(exc: BaseException) -> str:
+def describe_exception(exc: BaseException) -> str:
+    """One line: the exception's class and message, or for a database error its SQLSTATE."""
     name = f"{type(exc).__module__}.{type(exc).__qualname__}"
     if not isinstance(exc, _DATABASE_ERRORS):
         return redact(f"{name}: {exc}")
@@ -60,7 +61,7 @@ def format_exception(exc: BaseException) -> str:
             parts.append("\nThen:\n")
         parts.append("Traceback (most recent call last):\n")
         parts.extend(redact(line) for line in traceback.format_tb(exc_in_chain.__traceback__))
-        parts.append(_describe(exc_in_chain))
+        parts.append(describe_exception(exc_in_chain))
     return "".join(parts)
 
 

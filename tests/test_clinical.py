@@ -51,7 +51,8 @@ def test_same_cycle_day_twice_is_a_conflict(client, setup):
     assert client.post(url, json=dose_body(), headers=auth(nurse)).status_code == 201
     again = client.post(url, json=dose_body(), headers=auth(nurse))
     assert again.status_code == 409
-    assert again.json["message"] == "The request conflicts with existing data (a duplicate?)."
+    assert again.json["error"] == "duplicate"
+    assert again.json["message"] == "This already exists."
     assert "UNIQUE" not in again.get_data(as_text=True).upper()
 
 

@@ -17,6 +17,8 @@ from api.schemas.auth import EnrollSchema, LoginSchema, RefreshSchema, TokenSche
 from models import Staff, TokenFamily, db, utcnow
 from models.errors import Unauthorized
 
+REFRESH_REFUSED = "Invalid or expired refresh token."
+
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and tokens")
 
 
@@ -46,10 +48,10 @@ class Login(MethodView):
                 actor=staff,
                 detail={"reason": "bad_credentials" if staff else "unknown_email"},
             )
-            raise Unauthorized("Wrong email or password.")
+            raise Unauthorized("Wrong email or password.", code="bad_credentials")
         if not staff.active:
             audit("auth.login", outcome="denied", actor=staff, detail={"reason": "inactive"})
-            raise Unauthorized("Wrong email or password.")
+            raise Unauthorized("Wrong email or password.", code="bad_credentials")
         if needs_rehash(staff.password_hash):
             staff.password_hash = hash_password(body["password"])
         audit("auth.login", actor=staff)
@@ -83,7 +85,9 @@ class Enroll(MethodView):
                 target=f"enrollment_code:{code.id}" if code else None,
             )
             db.session.commit()  # keep the counted attempt
-            raise Unauthorized("Invalid or expired enrollment code.")
+            raise Unauthorized(
+                "Invalid or expired enrollment code.", code="enrollment_code_invalid"
+            )
         audit("auth.enroll", actor=patient, patient=patient)
         issued = _tokens_for(patient, now)
         db.session.commit()
@@ -100,10 +104,10 @@ class Refresh(MethodView):
         try:
             claims = decode_token(body["refresh_token"])
         except (JWTExtendedException, PyJWTError) as exc:
-            raise Unauthorized("Invalid or expired refresh token.") from exc
+            raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid") from exc
         subject = load_subject(None, claims) if claims.get("type") == "refresh" else None
         if subject is None:
-            raise Unauthorized("Invalid or expired refresh token.")
+            raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid")
         cfg, now = current_app.config, utcnow()
         outcome = tokens.rotate_refresh_token(
             db.session,
@@ -122,7 +126,7 @@ class Refresh(MethodView):
                     detail={"family": outcome.family.id},
                 )
             db.session.commit()  # keep the family's revocation
-            raise Unauthorized("Invalid or expired refresh token.")
+            raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid")
         db.session.commit()
         return outcome.tokens | {"expires_in": cfg["ACCESS_TOKEN_MINUTES"] * 60}
 

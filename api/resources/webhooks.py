@@ -8,6 +8,8 @@ from messages import inbound, status
 from models import db, utcnow
 from models.errors import DomainError, Forbidden
 
+BAD_SIGNATURE = "Missing or invalid Twilio signature."
+
 blp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 
 
@@ -25,9 +27,9 @@ def verify_signature() -> None:
     token = current_app.config["TWILIO_AUTH_TOKEN"]
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
-        raise Forbidden("Missing or invalid Twilio signature.")
+        raise Forbidden(BAD_SIGNATURE, code="signature_invalid")
     if not RequestValidator(token).validate(public_url(), request.form, signature):
-        raise Forbidden("Missing or invalid Twilio signature.")
+        raise Forbidden(BAD_SIGNATURE, code="signature_invalid")
 
 
 def _required(name: str, max_length: int = 1600) -> str:
