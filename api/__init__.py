@@ -131,8 +131,10 @@ def _register_console(app: Flask) -> None:
 
 def _register_request_hooks(app: Flask) -> None:
     from api.audit import assign_request_id
+    from api.inputs import refuse_nul_outside_the_api
 
     app.before_request(assign_request_id)
+    app.before_request(refuse_nul_outside_the_api)
 
     @app.after_request
     def _headers(response):

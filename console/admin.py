@@ -31,6 +31,12 @@ class PolicyForm(FlaskForm):
     fallback_phone = StringField(validators=[Optional(), Length(max=32)])
 
 
+def _row_of_form(model, field: str):
+    """The row a form's id names, or None for a missing, malformed or out-of-range id."""
+    row_id = request.form.get(field, type=int)
+    return db.session.get(model, row_id) if row_id and 0 < row_id < 2**31 else None
+
+
 @bp.route("/admin/rules", methods=["GET", "POST"])
 @staff_required(admin=True)
 def rules():
@@ -108,7 +114,7 @@ def escalation_policy():
 @staff_required(admin=True)
 def staff():
     if request.method == "POST":
-        member = db.session.get(Staff, request.form.get("staff_id", type=int))
+        member = _row_of_form(Staff, "staff_id")
         if (
             not ActionForm().validate_on_submit()
             or member is None
@@ -134,7 +140,7 @@ def staff():
 @staff_required(admin=True)
 def dead_letters():
     if request.method == "POST":
-        message = db.session.get(Message, request.form.get("message_id", type=int))
+        message = _row_of_form(Message, "message_id")
         if (
             not ActionForm().validate_on_submit()
             or message is None
@@ -163,7 +169,8 @@ def audit_log():
     stmt = select(AuditEvent).where(AuditEvent.clinic_id == g.staff.clinic_id)
     if request.args.get("action"):
         stmt = stmt.where(AuditEvent.action == request.args["action"][:64])
-    if request.args.get("patient_id", type=int):
-        stmt = stmt.where(AuditEvent.patient_id == request.args.get("patient_id", type=int))
+    patient_id = request.args.get("patient_id", type=int)
+    if patient_id and 0 < patient_id < 2**31:  # an INTEGER column: larger ids match nothing
+        stmt = stmt.where(AuditEvent.patient_id == patient_id)
     events = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(200)).all()
     return render_template("console/admin_audit.html", events=events)

@@ -28,6 +28,17 @@ def nurse(app):
     return make_staff(make_clinic())
 
 
+def test_invalid_json_has_the_same_shape_as_a_validation_error(client, nurse):
+    headers = auth(nurse)
+    bad = client.post(
+        "/api/v1/patients", data="{not json", headers=headers, content_type="application/json"
+    )
+    assert assert_error(bad, 400, "invalid_json")["errors"] == {}
+    invalid = client.post("/api/v1/patients", json={"sex": "other"}, headers=headers)
+    errors = assert_error(invalid, 422, "validation_failed")["errors"]
+    assert errors["sex"] == ["Must be one of: female, male."]
+
+
 @pytest.mark.parametrize("query, field", [("status=gone", "status"), ("page=0", "page")])
 def test_query_errors_are_by_field_like_body_errors(client, nurse, query, field):
     response = client.get(f"/api/v1/patients?{query}", headers=auth(nurse))

@@ -2,11 +2,11 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import case, select
 
 from api.audit import audit
 from api.auth.guards import ADMIN, STAFF, roles_required
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.triage import (
     AlertQueryArgsSchema,

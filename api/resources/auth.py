@@ -4,7 +4,6 @@ from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user, decode_token, get_jwt
 from flask_jwt_extended.exceptions import JWTExtendedException
-from flask_smorest import Blueprint
 from jwt.exceptions import PyJWTError
 from sqlalchemy import func, select
 
@@ -12,6 +11,7 @@ from api.audit import audit
 from api.auth import enrollment, tokens
 from api.auth.guards import load_subject, roles_required
 from api.auth.passwords import hash_password, needs_rehash, verify_password
+from api.blueprint import Blueprint
 from api.extensions import limiter
 from api.schemas.auth import EnrollSchema, LoginSchema, RefreshSchema, TokenSchema
 from models import Staff, TokenFamily, db, utcnow

@@ -3,11 +3,11 @@
 from flask import jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api import idempotency
 from api.auth.guards import PATIENT, STAFF, patient_of_my_clinic, roles_required
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.triage import MyAlertSchema, SymptomReportOutSchema, SymptomReportSchema
 from api.urls import base_url

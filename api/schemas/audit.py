@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Instant, Text
+from api.schemas.fields import Id, Instant, Text
 from models.audit import OUTCOMES
 
 
@@ -20,9 +20,9 @@ class AuditEventSchema(Schema):
 
 
 class AuditQueryArgsSchema(Schema):
-    patient_id = fields.Integer(validate=validate.Range(min=1))
+    patient_id = Id()
     actor_type = fields.String(validate=validate.OneOf(["staff", "patient", "anonymous", "system"]))
-    actor_id = fields.Integer(validate=validate.Range(min=1))
+    actor_id = Id()
     action = Text(64)
     outcome = fields.String(validate=validate.OneOf(OUTCOMES))
     since = Instant()

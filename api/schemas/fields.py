@@ -84,6 +84,24 @@ def Int(**kwargs) -> fields.Integer:  # noqa: N802
     return fields.Integer(strict=True, **kwargs)
 
 
+def Id(**kwargs) -> fields.Integer:  # noqa: N802
+    """A row id: 1 to 2**31 - 1, the range of an INTEGER column on every database."""
+    return fields.Integer(validate=validate.Range(1, 2**31 - 1), **kwargs)
+
+
+class LocalTime(fields.Time):
+    """A local wall-clock time (HH:MM or HH:MM:SS) in the patient's or clinic's zone. A UTC
+    offset is refused: 22:00 means 22:00 wherever the person is, in summer and in winter."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 15:
+            raise ValidationError("Not a valid time.")
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is not None:
+            raise ValidationError("A local wall-clock time without a UTC offset, e.g. 21:30.")
+        return parsed
+
+
 def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:  # noqa: N802
     return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 

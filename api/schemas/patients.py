@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Amount, Instant, Phone, StrictBool, Text, TimeZone
+from api.schemas.fields import Amount, Instant, LocalTime, Phone, StrictBool, Text, TimeZone
 from models.patients import LANGUAGES, PATIENT_STATUSES, SEXES, WEIGHT_UNITS
 
 
@@ -27,8 +27,8 @@ class PatientSchema(Schema):
     )
     sms_consent = StrictBool(load_default=False)
     sms_consent_at = Instant(dump_only=True)
-    quiet_hours_start = fields.Time(allow_none=True, metadata={"example": "21:00:00"})
-    quiet_hours_end = fields.Time(allow_none=True, metadata={"example": "08:00:00"})
+    quiet_hours_start = LocalTime(allow_none=True, metadata={"example": "21:00:00"})
+    quiet_hours_end = LocalTime(allow_none=True, metadata={"example": "08:00:00"})
     status = fields.String(dump_only=True)
     hsct_date = fields.Date(dump_only=True)
     treatment_ended_on = fields.Date(dump_only=True)
@@ -49,8 +49,8 @@ class MeSchema(Schema):
     timezone = TimeZone()
     sms_consent = StrictBool()
     sms_consent_at = Instant(dump_only=True)
-    quiet_hours_start = fields.Time(allow_none=True)
-    quiet_hours_end = fields.Time(allow_none=True)
+    quiet_hours_start = LocalTime(allow_none=True)
+    quiet_hours_end = LocalTime(allow_none=True)
     clinic_name = fields.Function(lambda p: p.clinic.name, dump_only=True)
 
 

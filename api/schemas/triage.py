@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Amount, Instant, Int, Phone, Text
+from api.schemas.fields import Amount, Id, Instant, Int, Phone, Text
 from triage.catalogue import CATALOGUE, TEMPERATURE_SITES, TEMPERATURE_UNITS, WEIGHT_UNITS
 
 SCALE = validate.Range(0, 4)
@@ -116,7 +116,7 @@ class AlertSchema(Schema):
 class AlertQueryArgsSchema(Schema):
     urgency = fields.String(validate=validate.OneOf(["routine", "urgent", "emergency"]))
     status = fields.String(validate=validate.OneOf(["open", "acknowledged", "resolved"]))
-    patient_id = fields.Integer(validate=validate.Range(min=1))
+    patient_id = Id()
 
 
 class ResolveSchema(Schema):
