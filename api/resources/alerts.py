@@ -13,6 +13,7 @@ from api.schemas.triage import (
     AlertSchema,
     EscalationPolicySchema,
     ResolveSchema,
+    TriageSettingsOutSchema,
     TriageSettingsSchema,
 )
 from models import Alert, Patient, db, utcnow
@@ -116,12 +117,14 @@ class Policy(MethodView):
 @blp.route("/triage-settings")
 class TriageSettings(MethodView):
     @roles_required(*ADMIN)
+    @blp.response(200, TriageSettingsOutSchema)
     def get(self):
         """The clinic's triage thresholds: defaults, overrides and where each comes from"""
         return {"settings": describe(current_user.clinic.triage_settings)}
 
     @roles_required(*ADMIN)
     @blp.arguments(TriageSettingsSchema)
+    @blp.response(200, TriageSettingsOutSchema)
     def patch(self, changes):
         """Override PROPOSED triage values, e.g. {"vod_days_after_hsct": 120}"""
         clinic = current_user.clinic

@@ -37,6 +37,7 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(429, "TOO_MANY_REQUESTS_RETRY")
     def post(self, body):
         """Sign in a staff member with email and password"""
         email = body["email"].strip().lower()
@@ -67,6 +68,7 @@ class Enroll(MethodView):
     @blp.arguments(EnrollSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Unknown, used, expired or locked code")
+    @blp.alt_response(429, "TOO_MANY_REQUESTS_RETRY")
     def post(self, body):
         """Exchange a patient's one-time enrollment code for the app's tokens"""
         cfg, now = current_app.config, utcnow()

@@ -9,7 +9,12 @@ from api import idempotency
 from api.auth.guards import PATIENT, STAFF, patient_of_my_clinic, roles_required
 from api.blueprint import Blueprint
 from api.pagination import paginate
-from api.schemas.triage import MyAlertSchema, SymptomReportOutSchema, SymptomReportSchema
+from api.schemas.triage import (
+    CatalogueEntrySchema,
+    MyAlertSchema,
+    SymptomReportOutSchema,
+    SymptomReportSchema,
+)
 from api.urls import base_url
 from models import Alert, Clinic, SymptomReport, db, utcnow
 from triage import reports
@@ -32,6 +37,7 @@ def report_view(report: SymptomReport) -> dict:
 @blp.route("/symptom-catalogue")
 class Catalogue(MethodView):
     @roles_required("patient", *STAFF)
+    @blp.response(200, CatalogueEntrySchema(many=True))
     def get(self):
         """The symptoms and measurements a report may contain, with their details"""
         return [

@@ -106,12 +106,40 @@ def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:  # no
     return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 
 
-def Amount(low: str, high: str, places: int = 2, **kwargs) -> fields.Decimal:  # noqa: N802
-    """A decimal measurement, returned as a string so that no precision is lost in JSON."""
+class DecimalNumber(fields.Decimal):
+    """A decimal measurement: read exactly (a JSON number, or a numeric string), kept as a
+    Decimal, returned as a JSON number. Our values have at most 3 places and 6 digits, which a
+    double holds and prints back exactly; a number is what the document always promised."""
 
-    return fields.Decimal(
+    def _serialize(self, value, attr, obj, **kwargs):
+        number = super()._serialize(value, attr, obj, **kwargs)
+        return None if number is None else _json_number(number)
+
+
+def _json_number(value) -> int | float:
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def Amount(low: str, high: str, places: int = 2, **kwargs) -> fields.Decimal:  # noqa: N802
+    """A bounded decimal measurement (see DecimalNumber); the bounds are published as numbers."""
+    return DecimalNumber(
         places=places,
-        as_string=True,
-        validate=validate.Range(min=Decimal(low), max=Decimal(high)),
+        validate=validate.Range(min=_json_number(low), max=_json_number(high)),
         **kwargs,
     )
+
+
+class Number(fields.Field):
+    """Output only: a number held as int, float, Decimal or numeric string, as a JSON number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dump_only=True, metadata={"type": "number"} | kwargs.pop("metadata", {}))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else _json_number(value)
+
+
+def OneOf(values, **kwargs) -> fields.String:  # noqa: N802
+    """A string from a fixed vocabulary, published as an enum."""
+    return fields.String(validate=validate.OneOf(list(values)), **kwargs)

@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Instant, Text
+from api.schemas.fields import Instant, OneOf, Text
+from models.reminders import REMINDER_STATUSES
 
 
 class ReminderSchema(Schema):
@@ -11,10 +12,10 @@ class ReminderSchema(Schema):
     kind = fields.String()
     local_date = fields.Date()
     due_at = Instant()
-    status = fields.String()
-    released_at = Instant()
-    acknowledged_at = Instant()
-    ack_kind = fields.String()
+    status = OneOf(REMINDER_STATUSES)
+    released_at = Instant(allow_none=True)
+    acknowledged_at = Instant(allow_none=True)
+    ack_kind = OneOf(["done", "read"], allow_none=True)
     text = fields.String(metadata={"description": "The full in-app text, in the language asked"})
 
 

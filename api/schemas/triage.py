@@ -4,10 +4,12 @@ from decimal import Decimal
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Amount, Id, Instant, Int, Phone, Text
+from api.schemas.fields import Amount, DecimalNumber, Id, Instant, Int, Number, OneOf, Phone, Text
+from models.triage import ALERT_STATUSES, URGENCIES
 from triage.catalogue import CATALOGUE, TEMPERATURE_SITES, TEMPERATURE_UNITS, WEIGHT_UNITS
 
 SCALE = validate.Range(0, 4)
+ALERT_URGENCIES = URGENCIES[1:]  # an alert is routine at least
 RANGES = {"C": ("30", "45"), "F": ("86", "113"), "kg": ("1", "350"), "lb": ("2", "770")}
 
 
@@ -59,63 +61,78 @@ class SymptomReportSchema(Schema):
     note = Text(500)
 
 
+URGENCY = {
+    "description": "none: nothing in the report needs the care team (the advice still says "
+    "what to watch for); routine: the care team reviews it in working hours; urgent and "
+    "emergency: the care team is paged now."
+}
+
+
 class MatchSchema(Schema):
     rule_id = fields.String()
     label_section = fields.String()
-    urgency = fields.String()
+    urgency = OneOf(URGENCIES, metadata=URGENCY)
 
 
 class ReportItemOutSchema(Schema):
     symptom = fields.String(attribute="symptom_code")
     details = fields.List(fields.String())
-    severity = fields.Integer()
-    value = fields.Decimal(as_string=True)
-    unit = fields.String()
-    site = fields.String()
+    presence = fields.Integer(allow_none=True)
+    frequency = fields.Integer(allow_none=True)
+    severity = fields.Integer(allow_none=True)
+    interference = fields.Integer(allow_none=True)
+    value = DecimalNumber(allow_none=True, metadata={"description": "As entered, in `unit`"})
+    unit = fields.String(allow_none=True)
+    site = fields.String(allow_none=True)
     measured_at = Instant()
+
+
+class CareTeamSchema(Schema):
+    care_team_phone = fields.String(allow_none=True, metadata={"description": "24-hour line"})
+    emergency_number = fields.String()
 
 
 class SymptomReportOutSchema(Schema):
     id = fields.Integer()
     patient_id = fields.Integer()
     reported_at = Instant()
-    onset_at = Instant()
-    note = fields.String()
-    urgency = fields.String()
+    onset_at = Instant(allow_none=True)
+    note = fields.String(allow_none=True)
+    urgency = OneOf(URGENCIES, metadata=URGENCY)
     matched_rules = fields.List(fields.Nested(MatchSchema))
     advice = fields.List(fields.String(), metadata={"description": "What to do now, in order"})
     ruleset_version = fields.String()
     items = fields.List(fields.Nested(ReportItemOutSchema))
-    alert_id = fields.Integer()
-    care_team = fields.Dict(
-        metadata={"description": "Numbers to call: care_team_phone, emergency_number"}
-    )
+    alert_id = fields.Integer(allow_none=True)
+    care_team = fields.Nested(CareTeamSchema, metadata={"description": "Numbers to call"})
 
 
 class AlertSchema(Schema):
     id = fields.Integer()
     patient_id = fields.Integer()
     case_code = fields.String()
-    urgency = fields.String()
+    urgency = OneOf(ALERT_URGENCIES)
     source = fields.String()
-    status = fields.String()
+    status = OneOf(ALERT_STATUSES)
     symptom_codes = fields.List(fields.String())
     rule_ids = fields.List(fields.String())
     level = fields.Integer()
     round = fields.Integer()
-    next_escalation_at = Instant()
-    exhausted_at = Instant(metadata={"description": "Every level paged, nobody acknowledged"})
+    next_escalation_at = Instant(allow_none=True, metadata={"description": "None once handled"})
+    exhausted_at = Instant(
+        allow_none=True, metadata={"description": "Every level paged, nobody acknowledged"}
+    )
     created_at = Instant()
-    acknowledged_at = Instant()
-    acknowledged_by_id = fields.Integer()
-    resolved_at = Instant()
-    resolved_by_id = fields.Integer()
-    resolution_note = fields.String()
+    acknowledged_at = Instant(allow_none=True)
+    acknowledged_by_id = fields.Integer(allow_none=True)
+    resolved_at = Instant(allow_none=True)
+    resolved_by_id = fields.Integer(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
 
 
 class AlertQueryArgsSchema(Schema):
-    urgency = fields.String(validate=validate.OneOf(["routine", "urgent", "emergency"]))
-    status = fields.String(validate=validate.OneOf(["open", "acknowledged", "resolved"]))
+    urgency = OneOf(ALERT_URGENCIES)
+    status = OneOf(ALERT_STATUSES)
     patient_id = Id()
 
 
@@ -127,12 +144,14 @@ class MyAlertSchema(Schema):
     """What the patient sees: whether and when the care team has seen the report."""
 
     id = fields.Integer()
-    urgency = fields.String()
-    status = fields.String()
+    urgency = OneOf(ALERT_URGENCIES)
+    status = OneOf(ALERT_STATUSES)
     created_at = Instant()
-    seen_by_care_team = fields.Function(lambda a: a.acknowledged_at is not None)
-    seen_at = Instant(attribute="acknowledged_at")
-    resolved_at = Instant()
+    seen_by_care_team = fields.Function(
+        lambda a: a.acknowledged_at is not None, metadata={"type": "boolean"}
+    )
+    seen_at = Instant(attribute="acknowledged_at", allow_none=True)
+    resolved_at = Instant(allow_none=True)
 
 
 class LevelSchema(Schema):
@@ -152,7 +171,8 @@ class LevelSchema(Schema):
     def _recipients_are_known(self, data, **kwargs):
         for token in data.get("recipients", []):
             named = token in ("on_call", "clinicians", "admins")
-            if not named and not (isinstance(token, int) and not isinstance(token, bool)):
+            staff_id = isinstance(token, int) and not isinstance(token, bool)
+            if not named and not (staff_id and 0 < token < 2**31):
                 raise ValidationError("Use staff ids or on_call, clinicians, admins.", "recipients")
         if set(data.get("timeout_minutes", {})) != {"urgent", "emergency"}:
             raise ValidationError("Give a timeout for urgent and for emergency.", "timeout_minutes")
@@ -170,3 +190,28 @@ class TriageSettingsSchema(Schema):
 
     class Meta:
         unknown = INCLUDE  # checked by name in the domain, with a message per unknown name
+
+
+class TriageSettingSchema(Schema):
+    name = fields.String()
+    value = Number()
+    default = Number()
+    overridden = fields.Boolean()
+    source = fields.String(metadata={"description": "Provenance: a reference, or PROPOSED"})
+
+
+class TriageSettingsOutSchema(Schema):
+    settings = fields.List(fields.Nested(TriageSettingSchema))
+
+
+class CatalogueEntrySchema(Schema):
+    symptom = fields.String()
+    rule_id = fields.String()
+    label_section = fields.String()
+    text = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"example": {"en": "Fever", "es": "Fiebre"}},
+    )
+    details = fields.List(fields.String())
+    measurement = OneOf(["temperature", "weight"], allow_none=True)
