@@ -9,6 +9,7 @@ from http import HTTPStatus
 
 from apispec import BasePlugin
 from flask_smorest import Api as SmorestApi
+from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
 
@@ -89,6 +90,15 @@ class Api(SmorestApi):
             }
             prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
             self.spec.components.response(_ref(status), response, lazy=True)
+
+    def _register_pagination_header(self):
+        """X-Pagination is JSON text: `content`, not `schema` (which would mean an object
+        serialized as k,v pairs)."""
+        header = {
+            "description": "Pagination metadata (JSON)",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+        self.spec.components.header("PAGINATION", header, lazy=True)
 
 
 def spec_options(public_base_url: str | None) -> dict:

@@ -52,6 +52,7 @@ class Instant(fields.AwareDateTime):
     """An ISO 8601 instant with its UTC offset; returned in UTC."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "2026-03-02T15:00:00Z")
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -65,6 +66,10 @@ class Instant(fields.AwareDateTime):
 
 class Day(fields.Date):
     """A calendar date (YYYY-MM-DD) between 2000 and 2100."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "2026-03-02")
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and len(value) > 10:

@@ -14,7 +14,11 @@ RANGES = {"C": ("30", "45"), "F": ("86", "113"), "kg": ("1", "350"), "lb": ("2",
 
 
 class ReportItemSchema(Schema):
-    symptom = fields.String(required=True, validate=validate.OneOf(sorted(CATALOGUE)))
+    symptom = fields.String(
+        required=True,
+        validate=validate.OneOf(sorted(CATALOGUE)),
+        metadata={"example": "temperature"},
+    )
     details = fields.List(
         fields.String(validate=validate.Length(max=32)),
         validate=validate.Length(max=8),
@@ -24,9 +28,11 @@ class ReportItemSchema(Schema):
     frequency = Int(validate=SCALE)
     severity = Int(validate=SCALE)
     interference = Int(validate=SCALE)
-    value = Amount("0", "1000", allow_none=True)
-    unit = fields.String(validate=validate.OneOf(TEMPERATURE_UNITS + WEIGHT_UNITS))
-    site = fields.String(validate=validate.OneOf(TEMPERATURE_SITES))
+    value = Amount("0", "1000", allow_none=True, metadata={"example": 38.4})
+    unit = fields.String(
+        validate=validate.OneOf(TEMPERATURE_UNITS + WEIGHT_UNITS), metadata={"example": "C"}
+    )
+    site = fields.String(validate=validate.OneOf(TEMPERATURE_SITES), metadata={"example": "oral"})
     measured_at = Instant()
 
     @validates_schema
@@ -182,7 +188,9 @@ class EscalationPolicySchema(Schema):
     levels = fields.List(fields.Nested(LevelSchema), required=True, validate=validate.Length(1, 8))
     repeat_count = Int(required=True, validate=validate.Range(0, 5))
     fallback_phone = Phone(allow_none=True)
-    version = fields.Integer(dump_only=True)
+    version = fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": "null: the default, unsaved"}
+    )
 
 
 class TriageSettingsSchema(Schema):
