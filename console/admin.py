@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from api import inputs
 from api.audit import audit
 from api.schemas.triage import EscalationPolicySchema
 from console import bp
@@ -88,7 +89,7 @@ def escalation_policy():
         try:
             body = EscalationPolicySchema().load(
                 {
-                    "levels": json.loads(form.levels.data),
+                    "levels": inputs.loads(form.levels.data.encode()),  # no NaN, no depth
                     "repeat_count": form.repeat_count.data,
                     "fallback_phone": form.fallback_phone.data or None,
                 }

@@ -75,3 +75,18 @@ def test_console_forms_never_fail(client, clinic, value, name, ident, levels, qu
     for url in ["/console/", "/console/admin/audit", "/console/patients"]:
         response = client.get(url, query_string=query)
         assert response.status_code < 500, (url, query)
+
+
+@pytest.mark.parametrize(
+    "levels",
+    ["[" * 1000 + "]" * 1000, '[{"recipients": [1], "timeout_minutes": {"urgent": NaN}}]'],
+    ids=["nested-1000", "nan"],
+)
+def test_console_policy_form_refuses_unsafe_json(client, clinic, levels):
+    admin, _ = clinic
+    assert sign_in(client, admin).status_code == 302
+    token = csrf_of(client.get("/console/admin/escalation"))
+    form = {"levels": levels, "repeat_count": "1", "csrf_token": token}
+    response = client.post("/console/admin/escalation", data=form)
+    assert response.status_code < 500
+    assert "saved" not in response.get_data(as_text=True)
