@@ -5,7 +5,6 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
-from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -13,6 +12,7 @@ from api.config import STATIC_CONFIG, check_config, load_config
 from api.errors import register_error_handlers
 from api.extensions import csrf, jwt, limiter, migrate
 from api.logs import configure_logging
+from api.openapi import make_api
 from models import db
 
 
@@ -49,11 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS)
     jwt.init_app(app)
     limiter.init_app(app)
-    api = Api(app)
-    api.register_converter(DatabaseId, lambda c: {"type": "integer", "minimum": 1})
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
+    api = make_api(app, DatabaseId)
     _register_blueprints(app, api)
     _register_console(app)
     register_error_handlers(app)
@@ -64,7 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _register_blueprints(app: Flask, api: Api) -> None:
+def _register_blueprints(app: Flask, api) -> None:
     import triage.acknowledgement  # noqa: F401 - registers the page-failure hook and the ACK handler
     from api.auth import guards  # noqa: F401 - registers the JWT loaders
     from api.resources import (
@@ -132,9 +128,11 @@ def _register_console(app: Flask) -> None:
 def _register_request_hooks(app: Flask) -> None:
     from api.audit import assign_request_id
     from api.auth.metrics import require_metrics_access
+    from api.inputs import refuse_nul_outside_the_api
     from api.security_headers import add_security_headers
 
     app.before_request(assign_request_id)
+    app.before_request(refuse_nul_outside_the_api)
 
     @app.before_request
     def _metrics_access():

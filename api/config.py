@@ -110,7 +110,8 @@ STATIC_CONFIG = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",  # served from the swagger-ui-bundle package
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # hide_parameters: a database error's text names the statement, never the values (PHI).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "JWT_TOKEN_LOCATION": ["headers"],
     "JWT_ERROR_MESSAGE_KEY": "message",
     "RATELIMIT_HEADERS_ENABLED": True,

@@ -30,6 +30,9 @@ class InProgress(Conflict):
 
     headers = {"Retry-After": "2"}
 
+    def __init__(self, message: str):
+        super().__init__(message, code="idempotency_in_progress")
+
 
 def request_key() -> str:
     key = request.headers.get("Idempotency-Key", "")
@@ -92,6 +95,7 @@ def claim(session, *, patient_id: int, key: str, digest: str, now: datetime, wai
         raise DomainError(
             "This Idempotency-Key was used with another request body.",
             {"Idempotency-Key": ["Reused with a different body."]},
+            code="idempotency_key_reused",
         )
     if record.status == "done":
         return record.id, record.response

@@ -102,8 +102,8 @@ def describe(p: Parameters, names) -> list[dict]:
                 "default": str(spec.default),
                 "unit": spec.unit,
                 "proposed": spec.proposed,
-                "minimum": None if spec.low is None else str(spec.low),
-                "maximum": None if spec.high is None else str(spec.high),
+                "lowest": spec.low,
+                "highest": spec.high,
                 "overridden": name in p.overridden,
                 "source": spec.source,
             }

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from api import inputs
 from api.audit import audit
 from api.schemas.triage import EscalationPolicySchema
 from console import bp
@@ -33,7 +34,8 @@ class PolicyForm(FlaskForm):
 
 def _mine(model, object_id, action: str, kind: str):
     """An object of the admin's clinic; another clinic's is a 404 like a missing one, audited."""
-    found = db.session.get(model, object_id) if object_id else None
+    in_range = object_id is not None and 0 < object_id < 2**31
+    found = db.session.get(model, object_id) if in_range else None
     if found is None or found.clinic_id != g.staff.clinic_id:
         audit(action, actor=g.staff, target=f"{kind}:{object_id}", outcome="denied")
         abort(404)  # the error handler keeps the refusal's audit event
@@ -91,7 +93,7 @@ def escalation_policy():
         try:
             body = EscalationPolicySchema().load(
                 {
-                    "levels": json.loads(form.levels.data),
+                    "levels": inputs.loads(form.levels.data.encode()),  # no NaN, no depth
                     "repeat_count": form.repeat_count.data,
                     "fallback_phone": form.fallback_phone.data or None,
                 }
@@ -166,7 +168,8 @@ def audit_log():
     stmt = select(AuditEvent).where(AuditEvent.clinic_id == g.staff.clinic_id)
     if request.args.get("action"):
         stmt = stmt.where(AuditEvent.action == request.args["action"][:64])
-    if request.args.get("patient_id", type=int):
-        stmt = stmt.where(AuditEvent.patient_id == request.args.get("patient_id", type=int))
+    patient_id = request.args.get("patient_id", type=int)
+    if patient_id and 0 < patient_id < 2**31:  # an INTEGER column: larger ids match nothing
+        stmt = stmt.where(AuditEvent.patient_id == patient_id)
     events = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(200)).all()
     return render_template("console/admin_audit.html", events=events)

@@ -177,7 +177,8 @@ def test_roles_outside_the_policy_are_refused(client, world, endpoint, role):
     # An empty body: the role check must come before any input is read.
     response = call(client, method, url, headers[role], {})
     assert response.status_code == (401 if role == "anonymous" else 403)
-    assert set(response.json) == {"code", "status", "message"}
+    assert list(response.json) == ["code", "status", "error", "message", "errors"]
+    assert response.json["error"] == ("token_missing" if role == "anonymous" else "forbidden")
     if role != "anonymous":  # every refusal of a signed-in caller is audited
         refusal = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "access.role_denied")

@@ -40,7 +40,9 @@ def test_wrong_credentials_get_one_answer_and_are_audited(client, nurse, email):
     assert response.json == {
         "code": 401,
         "status": "Unauthorized",
+        "error": "bad_credentials",
         "message": "Wrong email or password.",
+        "errors": {},
     }
     assert audit_actions() == [("auth.login", "failure")]
 

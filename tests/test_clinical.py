@@ -51,7 +51,8 @@ def test_same_cycle_day_twice_is_a_conflict(client, setup):
     assert client.post(url, json=dose_body(), headers=auth(nurse)).status_code == 201
     again = client.post(url, json=dose_body(), headers=auth(nurse))
     assert again.status_code == 409
-    assert again.json["message"] == "The request conflicts with existing data (a duplicate?)."
+    assert again.json["error"] == "duplicate"
+    assert again.json["message"] == "This already exists."
     assert "UNIQUE" not in again.get_data(as_text=True).upper()
 
 
@@ -103,7 +104,7 @@ def test_transplant_record_and_correction(client, setup):
         "baseline_weight_hsct_unit": "lb",
     }
     corrected = client.put(url, json=body, headers=auth(nurse))
-    assert corrected.json == body | {"baseline_weight_hsct": "150.20"}
+    assert corrected.json == body | {"baseline_weight_hsct": 150.2}
     assert client.get(url, headers=auth(nurse)).json["hsct_date"] == "2026-05-03"
 
 
@@ -172,7 +173,7 @@ def test_lab_results_with_units(client, setup):
     }
     created = client.post(url, json=body, headers=auth(nurse))
     assert created.status_code == 201, created.json
-    assert created.json["value"] == "2.100"
+    assert created.json["value"] == 2.1
     assert created.json["collected_at"] == "2026-03-02T07:00:00+00:00"
     wrong_unit = client.post(url, json=body | {"kind": "qtc"}, headers=auth(nurse))
     assert wrong_unit.status_code == 422

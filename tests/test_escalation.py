@@ -240,19 +240,19 @@ def test_triage_settings_show_provenance_and_take_overrides(client, app, team):
     hsct = next(s for s in settings if s["name"] == "vod_days_after_hsct")
     assert hsct == {
         "name": "vod_days_after_hsct",
-        "value": "100",
-        "default": "100",
+        "value": 100,
+        "default": 100,
         "unit": "days",
         "proposed": True,
-        "minimum": "30",
-        "maximum": "365",
+        "lowest": 30,
+        "highest": 365,
         "overridden": False,
         "source": "PROPOSED (R-VOD-WIN b)",
     }
     changed = client.patch(
         "/api/v1/triage-settings", json={"vod_days_after_hsct": 120}, headers=auth(admin)
     ).json["settings"]
-    assert next(s for s in changed if s["name"] == "vod_days_after_hsct")["value"] == "120"
+    assert next(s for s in changed if s["name"] == "vod_days_after_hsct")["value"] == 120
     for bad in [{"nope": 1}, {"vod_days_after_hsct": -1}, {"vod_days_after_hsct": "x"}, []]:
         assert (
             client.patch("/api/v1/triage-settings", json=bad, headers=auth(admin)).status_code

@@ -42,6 +42,7 @@ def test_readyz_refuses_an_unmigrated_database(tmp_path):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["message"] == "Database schema is not at the latest migration."
+    assert response.json["error"] == "schema_outdated"
 
 
 def test_openapi_and_docs_work_offline(client):

@@ -17,7 +17,7 @@ def get(client, environ, headers=None):
 
 def assert_refused(response, code):
     assert response.status_code == code
-    assert set(response.json) == {"code", "status", "message"}  # the error envelope
+    assert set(response.json) == {"code", "status", "error", "message", "errors"}  # envelope
     assert "besponsa_outbox_messages" not in response.get_data(as_text=True)
 
 

@@ -39,7 +39,7 @@ def test_create_patient_normalises_phone_and_records_consent(client, nurse):
     assert response.status_code == 201, response.json
     body = response.json
     assert body["phone"] == "+12025550143"
-    assert body["baseline_weight"] == "61.50"
+    assert body["baseline_weight"] == 61.5
     assert body["status"] == "active" and body["clinic_id"] == nurse.clinic_id
     assert body["sms_consent_at"] is not None and body["sms_consent_at"].endswith("+00:00")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "patient.create"))

@@ -41,7 +41,7 @@ def test_urgent_fever_answers_what_to_do_and_pages(client, patient):
     assert "+12025550100" in body["advice"][0]
     assert body["advice"][-1] == "Si cree que es una emergencia, llame al 911."
     assert body["care_team"] == {"care_team_phone": "+12025550100", "emergency_number": "911"}
-    assert body["items"][0]["value"] == "101.20" and body["items"][0]["unit"] == "F"
+    assert body["items"][0]["value"] == 101.2 and body["items"][0]["unit"] == "F"
     alert = db.session.get(Alert, body["alert_id"])
     assert alert.urgency == "urgent" and alert.status == "open"
     page = db.session.scalar(select(Message))

@@ -114,7 +114,7 @@ def test_unknown_sid_and_unknown_status_change_nothing(client, sent):
 def test_malformed_callback_is_a_clear_4xx(client):
     response = signed_post(client, "/webhooks/twilio/status", {"MessageStatus": "delivered"})
     assert response.status_code == 422
-    assert response.json["errors"] == {"MessageSid": ["Missing or too long."]}
+    assert response.json["errors"] == {"MessageSid": ["Missing, too long or not text."]}
 
 
 def sms(client, body, sid="SM" + "a" * 32, sender=NURSE):

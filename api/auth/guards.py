@@ -36,17 +36,25 @@ def _family_revoked(_header, claims) -> bool:
     return family is None or family.revoked_at is not None
 
 
-def _unauthorized(message):
-    return error_response(401, message)
+def _unauthorized(message, error):
+    return error_response(401, message, error=error)
 
 
-jwt.unauthorized_loader(lambda reason: _unauthorized("Missing or malformed bearer token."))
-jwt.invalid_token_loader(lambda reason: _unauthorized("Invalid token."))
-jwt.expired_token_loader(lambda h, c: _unauthorized("Token expired; refresh it."))
-jwt.revoked_token_loader(lambda h, c: _unauthorized("Token revoked; sign in again."))
-jwt.user_lookup_error_loader(lambda h, c: _unauthorized("Account inactive or unknown."))
-jwt.needs_fresh_token_loader(lambda h, c: _unauthorized("Fresh sign-in required."))
-jwt.token_verification_failed_loader(lambda h, c: _unauthorized("Invalid token."))
+jwt.unauthorized_loader(
+    lambda r: _unauthorized("Missing or malformed bearer token.", "token_missing")
+)
+jwt.invalid_token_loader(lambda reason: _unauthorized("Invalid token.", "token_invalid"))
+jwt.expired_token_loader(lambda h, c: _unauthorized("Token expired; refresh it.", "token_expired"))
+jwt.revoked_token_loader(
+    lambda h, c: _unauthorized("Token revoked; sign in again.", "token_revoked")
+)
+jwt.user_lookup_error_loader(
+    lambda h, c: _unauthorized("Account inactive or unknown.", "account_inactive")
+)
+jwt.needs_fresh_token_loader(
+    lambda h, c: _unauthorized("Fresh sign-in required.", "token_not_fresh")
+)
+jwt.token_verification_failed_loader(lambda h, c: _unauthorized("Invalid token.", "token_invalid"))
 
 
 def roles_required(*roles: str):

@@ -2,17 +2,18 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import case, select
 
 from api.audit import audit
 from api.auth.guards import ADMIN, STAFF, of_my_clinic, roles_required
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.triage import (
     AlertQueryArgsSchema,
     AlertSchema,
     EscalationPolicySchema,
     ResolveSchema,
+    TriageSettingsOutSchema,
     TriageSettingsSchema,
 )
 from clinical.registry import TRIAGE
@@ -114,12 +115,14 @@ class Policy(MethodView):
 @blp.route("/triage-settings")
 class TriageSettings(MethodView):
     @roles_required(*ADMIN)
+    @blp.response(200, TriageSettingsOutSchema)
     def get(self):
         """The clinic's triage thresholds: defaults, overrides, limits and where each comes from"""
         return triage_view(clinic_parameters(db.session, current_user.clinic_id))
 
     @roles_required(*ADMIN)
     @blp.arguments(TriageSettingsSchema)
+    @blp.response(200, TriageSettingsOutSchema)
     def patch(self, changes):
         """Change triage values within their limits, e.g. {"vod_days_after_hsct": 120}"""
         parameters = change_parameters(

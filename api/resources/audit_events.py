@@ -2,10 +2,10 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.auth.guards import ADMIN, roles_required
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.audit import AuditEventSchema, AuditQueryArgsSchema
 from models import AuditEvent

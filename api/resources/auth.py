@@ -4,7 +4,6 @@ from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user, decode_token, get_jwt
 from flask_jwt_extended.exceptions import JWTExtendedException
-from flask_smorest import Blueprint
 from jwt.exceptions import PyJWTError
 from sqlalchemy import func, select
 
@@ -12,10 +11,13 @@ from api.audit import audit
 from api.auth import enrollment, tokens
 from api.auth.guards import load_subject, roles_required
 from api.auth.passwords import hash_password, needs_rehash, verify_password
+from api.blueprint import Blueprint
 from api.extensions import limiter
 from api.schemas.auth import EnrollSchema, LoginSchema, RefreshSchema, TokenSchema
 from models import Staff, TokenFamily, db, utcnow
 from models.errors import Unauthorized
+
+REFRESH_REFUSED = "Invalid or expired refresh token."
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and tokens")
 
@@ -35,6 +37,7 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(429, "TOO_MANY_REQUESTS_RETRY")
     def post(self, body):
         """Sign in a staff member with email and password"""
         email = body["email"].strip().lower()
@@ -46,10 +49,10 @@ class Login(MethodView):
                 actor=staff,
                 detail={"reason": "bad_credentials" if staff else "unknown_email"},
             )
-            raise Unauthorized("Wrong email or password.")
+            raise Unauthorized("Wrong email or password.", code="bad_credentials")
         if not staff.active:
             audit("auth.login", outcome="denied", actor=staff, detail={"reason": "inactive"})
-            raise Unauthorized("Wrong email or password.")
+            raise Unauthorized("Wrong email or password.", code="bad_credentials")
         if needs_rehash(staff.password_hash):
             staff.password_hash = hash_password(body["password"])
         audit("auth.login", actor=staff)
@@ -65,6 +68,7 @@ class Enroll(MethodView):
     @blp.arguments(EnrollSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Unknown, used, expired or locked code")
+    @blp.alt_response(429, "TOO_MANY_REQUESTS_RETRY")
     def post(self, body):
         """Exchange a patient's one-time enrollment code for the app's tokens"""
         cfg, now = current_app.config, utcnow()
@@ -83,7 +87,9 @@ class Enroll(MethodView):
                 target=f"enrollment_code:{code.id}" if code else None,
             )
             db.session.commit()  # keep the counted attempt
-            raise Unauthorized("Invalid or expired enrollment code.")
+            raise Unauthorized(
+                "Invalid or expired enrollment code.", code="enrollment_code_invalid"
+            )
         audit("auth.enroll", actor=patient, patient=patient)
         issued = _tokens_for(patient, now)
         db.session.commit()
@@ -100,10 +106,10 @@ class Refresh(MethodView):
         try:
             claims = decode_token(body["refresh_token"])
         except (JWTExtendedException, PyJWTError) as exc:
-            raise Unauthorized("Invalid or expired refresh token.") from exc
+            raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid") from exc
         subject = load_subject(None, claims) if claims.get("type") == "refresh" else None
         if subject is None:
-            raise Unauthorized("Invalid or expired refresh token.")
+            raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid")
         cfg, now = current_app.config, utcnow()
         outcome = tokens.rotate_refresh_token(
             db.session,
@@ -122,7 +128,7 @@ class Refresh(MethodView):
                     detail={"family": outcome.family.id},
                 )
             db.session.commit()  # keep the family's revocation
-            raise Unauthorized("Invalid or expired refresh token.")
+            raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid")
         db.session.commit()
         return outcome.tokens | {"expires_in": cfg["ACCESS_TOKEN_MINUTES"] * 60}
 

@@ -32,7 +32,8 @@ def readyz():
             current = set(MigrationContext.configure(conn).get_current_heads())
     except SQLAlchemyError:
         current_app.logger.warning("readiness: database unreachable")
-        return error_response(503, "Database unreachable.")
+        return error_response(503, "Database unreachable.", error="database_unavailable")
     if current != migration_heads():
-        return error_response(503, "Database schema is not at the latest migration.")
+        message = "Database schema is not at the latest migration."
+        return error_response(503, message, error="schema_outdated")
     return {"status": "ready"}

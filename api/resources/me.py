@@ -2,10 +2,10 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 
 from api.audit import audit
 from api.auth.guards import PATIENT, roles_required
+from api.blueprint import Blueprint
 from api.schemas.patients import MeSchema, MeUpdateSchema
 from models import db, utcnow
 from schedules import facts

@@ -3,11 +3,11 @@
 from flask import Blueprint as FlaskBlueprint
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
 from api.audit import audit
 from api.auth.guards import ADMIN, of_my_clinic, roles_required
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.messages import MessageQueryArgsSchema, MessageSchema
 from messages import outbox

@@ -3,12 +3,12 @@
 from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.audit import audit
 from api.auth import enrollment, tokens
 from api.auth.guards import STAFF, patient_of_my_clinic, roles_required
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.auth import EnrollmentCodeSchema
 from api.schemas.patients import PatientQueryArgsSchema, PatientSchema, PatientUpdateSchema

@@ -6,11 +6,11 @@ from datetime import timedelta
 from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.audit import audit
 from api.auth.guards import ADMIN, PATIENT, STAFF, patient_of_my_clinic, roles_required
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.reminders import (
     CustomRuleSchema,

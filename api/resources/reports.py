@@ -3,14 +3,19 @@
 from flask import current_app, jsonify
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api import idempotency
 from api.auth.guards import PATIENT, STAFF, patient_of_my_clinic, roles_required
+from api.blueprint import Blueprint
 from api.deployment import outbox_policy
 from api.pagination import paginate
-from api.schemas.triage import MyAlertSchema, SymptomReportOutSchema, SymptomReportSchema
+from api.schemas.triage import (
+    CatalogueEntrySchema,
+    MyAlertSchema,
+    SymptomReportOutSchema,
+    SymptomReportSchema,
+)
 from api.urls import base_url
 from models import Alert, Clinic, SymptomReport, db, utcnow
 from triage import reports
@@ -33,6 +38,7 @@ def report_view(report: SymptomReport) -> dict:
 @blp.route("/symptom-catalogue")
 class Catalogue(MethodView):
     @roles_required("patient", *STAFF)
+    @blp.response(200, CatalogueEntrySchema(many=True))
     def get(self):
         """The symptoms and measurements a report may contain, with their details"""
         return [

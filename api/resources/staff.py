@@ -2,13 +2,13 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from api.audit import audit
 from api.auth import tokens
 from api.auth.guards import ADMIN, roles_required, staff_of_my_clinic
 from api.auth.passwords import hash_password
+from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.staff import ClinicSchema, ClinicUpdateSchema, StaffSchema, StaffUpdateSchema
 from models import Staff, db, utcnow

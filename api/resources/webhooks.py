@@ -9,6 +9,8 @@ from messages import inbound, status
 from models import db, utcnow
 from models.errors import DomainError, Forbidden
 
+BAD_SIGNATURE = "Missing or invalid Twilio signature."
+
 blp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 
 
@@ -26,16 +28,21 @@ def verify_signature() -> None:
     token = current_app.config["TWILIO_AUTH_TOKEN"]
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
-        raise Forbidden("Missing or invalid Twilio signature.")
+        raise Forbidden(BAD_SIGNATURE, code="signature_invalid")
     if not RequestValidator(token).validate(public_url(), request.form, signature):
-        raise Forbidden("Missing or invalid Twilio signature.")
+        raise Forbidden(BAD_SIGNATURE, code="signature_invalid")
 
 
 def _required(name: str, max_length: int = 1600) -> str:
     value = request.form.get(name, "")
-    if not value or len(value) > max_length:
-        raise DomainError("Malformed webhook.", {name: ["Missing or too long."]})
+    if not value or len(value) > max_length or "\x00" in value:
+        raise DomainError("Malformed webhook.", {name: ["Missing, too long or not text."]})
     return value
+
+
+def _text(name: str, max_length: int) -> str:
+    """Free text Twilio relays: kept, without the NUL character PostgreSQL cannot store."""
+    return request.form.get(name, "").replace("\x00", "")[:max_length]
 
 
 @blp.post("/status")
@@ -46,7 +53,7 @@ def status_callback():
         db.session,
         sid=_required("MessageSid", 34),
         status=_required("MessageStatus", 16),
-        error_code=request.form.get("ErrorCode"),
+        error_code=_text("ErrorCode", 16) or None,
         now=utcnow(),
         policy=outbox_policy(),
     )
@@ -62,7 +69,7 @@ def inbound_sms():
         db.session,
         sid=_required("MessageSid", 34),
         from_phone=_required("From", 32),
-        body=request.form.get("Body", "")[:1600],
+        body=_text("Body", 1600),
         now=utcnow(),
         help_number=current_app.config["SMS_HELP_NUMBER"],
     )

@@ -2,27 +2,29 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Instant, Text
+from api.schemas.fields import Id, Instant, OneOf, Text
 from models.audit import OUTCOMES
+
+ACTOR_TYPES = ("staff", "patient", "anonymous", "system")
 
 
 class AuditEventSchema(Schema):
     id = fields.Integer()
     occurred_at = Instant()
-    actor_type = fields.String()
-    actor_id = fields.Integer()
+    actor_type = OneOf(ACTOR_TYPES)
+    actor_id = fields.Integer(allow_none=True)
     action = fields.String()
-    patient_id = fields.Integer()
-    target = fields.String()
-    outcome = fields.String()
-    request_id = fields.String()
-    detail = fields.Dict()
+    patient_id = fields.Integer(allow_none=True)
+    target = fields.String(allow_none=True)
+    outcome = OneOf(OUTCOMES)
+    request_id = fields.String(allow_none=True)
+    detail = fields.Dict(allow_none=True)
 
 
 class AuditQueryArgsSchema(Schema):
-    patient_id = fields.Integer(validate=validate.Range(min=1))
-    actor_type = fields.String(validate=validate.OneOf(["staff", "patient", "anonymous", "system"]))
-    actor_id = fields.Integer(validate=validate.Range(min=1))
+    patient_id = Id()
+    actor_type = OneOf(ACTOR_TYPES)
+    actor_id = Id()
     action = Text(64)
     outcome = fields.String(validate=validate.OneOf(OUTCOMES))
     since = Instant()

@@ -13,7 +13,7 @@ class DoseSchema(Schema):
     infusion_ended_at = Instant(allow_none=True)
     cycle = Int(required=True, validate=validate.Range(1, 6))
     cycle_day = Int(required=True, validate=validate.OneOf([1, 8, 15]))
-    recorded_by_id = fields.Integer(dump_only=True)
+    recorded_by_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = Instant(dump_only=True)
 
 
@@ -34,7 +34,7 @@ class LabResultSchema(Schema):
     unit = fields.String(required=True, validate=validate.Length(max=8))
     upper_limit_normal = Amount("0.001", "100000", places=3, allow_none=True)
     collected_at = Instant(required=True)
-    recorded_by_id = fields.Integer(dump_only=True)
+    recorded_by_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = Instant(dump_only=True)
 
     @validates_schema

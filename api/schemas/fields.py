@@ -52,6 +52,7 @@ class Instant(fields.AwareDateTime):
     """An ISO 8601 instant with its UTC offset; returned in UTC."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "2026-03-02T15:00:00Z")
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -65,6 +66,10 @@ class Instant(fields.AwareDateTime):
 
 class Day(fields.Date):
     """A calendar date (YYYY-MM-DD) between 2000 and 2100."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "2026-03-02")
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and len(value) > 10:
@@ -84,16 +89,62 @@ def Int(**kwargs) -> fields.Integer:  # noqa: N802
     return fields.Integer(strict=True, **kwargs)
 
 
+def Id(**kwargs) -> fields.Integer:  # noqa: N802
+    """A row id: 1 to 2**31 - 1, the range of an INTEGER column on every database."""
+    return fields.Integer(validate=validate.Range(1, 2**31 - 1), **kwargs)
+
+
+class LocalTime(fields.Time):
+    """A local wall-clock time (HH:MM or HH:MM:SS) in the patient's or clinic's zone. A UTC
+    offset is refused: 22:00 means 22:00 wherever the person is, in summer and in winter."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 15:
+            raise ValidationError("Not a valid time.")
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is not None:
+            raise ValidationError("A local wall-clock time without a UTC offset, e.g. 21:30.")
+        return parsed
+
+
 def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:  # noqa: N802
     return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 
 
-def Amount(low: str, high: str, places: int = 2, **kwargs) -> fields.Decimal:  # noqa: N802
-    """A decimal measurement, returned as a string so that no precision is lost in JSON."""
+class DecimalNumber(fields.Decimal):
+    """A decimal measurement: read exactly (a JSON number, or a numeric string), kept as a
+    Decimal, returned as a JSON number. Our values have at most 3 places and 6 digits, which a
+    double holds and prints back exactly; a number is what the document always promised."""
 
-    return fields.Decimal(
+    def _serialize(self, value, attr, obj, **kwargs):
+        number = super()._serialize(value, attr, obj, **kwargs)
+        return None if number is None else _json_number(number)
+
+
+def _json_number(value) -> int | float:
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def Amount(low: str, high: str, places: int = 2, **kwargs) -> fields.Decimal:  # noqa: N802
+    """A bounded decimal measurement (see DecimalNumber); the bounds are published as numbers."""
+    return DecimalNumber(
         places=places,
-        as_string=True,
-        validate=validate.Range(min=Decimal(low), max=Decimal(high)),
+        validate=validate.Range(min=_json_number(low), max=_json_number(high)),
         **kwargs,
     )
+
+
+class Number(fields.Field):
+    """Output only: a number held as int, float, Decimal or numeric string, as a JSON number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dump_only=True, metadata={"type": "number"} | kwargs.pop("metadata", {}))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else _json_number(value)
+
+
+def OneOf(values, **kwargs) -> fields.String:  # noqa: N802
+    """A string from a fixed vocabulary, published as an enum."""
+    return fields.String(validate=validate.OneOf(list(values)), **kwargs)

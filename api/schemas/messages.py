@@ -2,24 +2,24 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Instant
+from api.schemas.fields import Instant, OneOf
 from models.messages import PURPOSES, STATUSES
 
 
 class MessageSchema(Schema):
     id = fields.Integer()
-    purpose = fields.String()
-    recipient_type = fields.String()
-    recipient_id = fields.Integer()
-    status = fields.String()
+    purpose = OneOf(PURPOSES)
+    recipient_type = OneOf(["patient", "staff", "number"])
+    recipient_id = fields.Integer(allow_none=True)
+    status = OneOf(STATUSES)
     attempts = fields.Integer()
-    error_code = fields.String()
-    error_message = fields.String()
-    twilio_sid = fields.String()
+    error_code = fields.String(allow_none=True)
+    error_message = fields.String(allow_none=True)
+    twilio_sid = fields.String(allow_none=True)
     created_at = Instant()
     next_attempt_at = Instant()
-    sent_at = Instant()
-    delivered_at = Instant()
+    sent_at = Instant(allow_none=True)
+    delivered_at = Instant(allow_none=True)
 
 
 class MessageQueryArgsSchema(Schema):

@@ -2,7 +2,16 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Amount, Instant, Phone, StrictBool, Text, TimeZone
+from api.schemas.fields import (
+    Amount,
+    Instant,
+    LocalTime,
+    OneOf,
+    Phone,
+    StrictBool,
+    Text,
+    TimeZone,
+)
 from models.patients import LANGUAGES, PATIENT_STATUSES, SEXES, WEIGHT_UNITS
 
 
@@ -26,12 +35,12 @@ class PatientSchema(Schema):
         validate=validate.OneOf(WEIGHT_UNITS), load_default="kg"
     )
     sms_consent = StrictBool(load_default=False)
-    sms_consent_at = Instant(dump_only=True)
-    quiet_hours_start = fields.Time(allow_none=True, metadata={"example": "21:00:00"})
-    quiet_hours_end = fields.Time(allow_none=True, metadata={"example": "08:00:00"})
-    status = fields.String(dump_only=True)
-    hsct_date = fields.Date(dump_only=True)
-    treatment_ended_on = fields.Date(dump_only=True)
+    sms_consent_at = Instant(dump_only=True, allow_none=True)
+    quiet_hours_start = LocalTime(allow_none=True, metadata={"example": "21:00:00"})
+    quiet_hours_end = LocalTime(allow_none=True, metadata={"example": "08:00:00"})
+    status = OneOf(PATIENT_STATUSES, dump_only=True)
+    hsct_date = fields.Date(dump_only=True, allow_none=True)
+    treatment_ended_on = fields.Date(dump_only=True, allow_none=True)
     created_at = Instant(dump_only=True)
     updated_at = Instant(dump_only=True)
 
@@ -48,10 +57,12 @@ class MeSchema(Schema):
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     timezone = TimeZone()
     sms_consent = StrictBool()
-    sms_consent_at = Instant(dump_only=True)
-    quiet_hours_start = fields.Time(allow_none=True)
-    quiet_hours_end = fields.Time(allow_none=True)
-    clinic_name = fields.Function(lambda p: p.clinic.name, dump_only=True)
+    sms_consent_at = Instant(dump_only=True, allow_none=True)
+    quiet_hours_start = LocalTime(allow_none=True)
+    quiet_hours_end = LocalTime(allow_none=True)
+    clinic_name = fields.Function(
+        lambda p: p.clinic.name, dump_only=True, metadata={"type": "string"}
+    )
 
 
 class PatientUpdateSchema(PatientSchema):

@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Instant, Text
+from api.schemas.fields import Instant, OneOf, Text
+from models.reminders import REMINDER_STATUSES
 
 
 class ReminderSchema(Schema):
@@ -11,17 +12,20 @@ class ReminderSchema(Schema):
     kind = fields.String()
     local_date = fields.Date()
     due_at = Instant()
-    status = fields.String()
-    released_at = Instant()
-    acknowledged_at = Instant()
-    ack_kind = fields.String()
+    status = OneOf(REMINDER_STATUSES)
+    released_at = Instant(allow_none=True)
+    acknowledged_at = Instant(allow_none=True)
+    ack_kind = OneOf(["done", "read"], allow_none=True)
     title = fields.String(metadata={"description": "What the reminder is about, for the app"})
-    text = fields.String(metadata={"description": "The full in-app text, in the language asked"})
+    text = fields.String(
+        allow_none=True, metadata={"description": "The full in-app text, in the language asked"}
+    )
     ends_on = fields.Date(
+        allow_none=True,
         metadata={
             "description": "Window rules (contraception, breastfeeding, pregnancy): the last day "
             "the window covers; provisional until the treatment end is recorded"
-        }
+        },
     )
 
 

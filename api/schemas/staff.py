@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Instant, Phone, StrictBool, Text, TimeZone
+from api.schemas.fields import Instant, LocalTime, Phone, StrictBool, Text, TimeZone
 from models.clinics import STAFF_ROLES
 
 
@@ -33,8 +33,8 @@ class ClinicSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = Text(120, 1)
     timezone = TimeZone()
-    quiet_hours_start = fields.Time()
-    quiet_hours_end = fields.Time()
+    quiet_hours_start = LocalTime()
+    quiet_hours_end = LocalTime()
     care_team_phone = Phone(allow_none=True, metadata={"description": "24-hour line patients call"})
     emergency_number = fields.String(validate=validate.Regexp(r"^[0-9]{2,8}$"))
 
