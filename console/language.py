@@ -25,6 +25,17 @@ def select_locale() -> str:
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen
-    return (
-        session.get("lang") or request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
-    )
+    return session.get("lang") or browser_language() or LANGUAGES[0]
+
+
+def browser_language() -> str | None:
+    """The first of the browser's languages, in its order of preference, that we have.
+
+    Not Werkzeug's `best_match`, which prefers any exact tag to a regional one: for
+    "es-US,en-US;q=0.8,en;q=0.6" it answers "en", for a reader who put Spanish first.
+    """
+    for tag, quality in request.accept_languages:  # highest quality first
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in LANGUAGES:
+            return primary
+    return None

@@ -26,6 +26,9 @@ def html_lang(response) -> str:
         ("es-MX,es;q=0.9,en;q=0.5", "es"),
         ("fr-FR, es;q=0.5", "es"),
         ("fr-FR, de;q=0.5", "en"),
+        ("en-GB,es;q=0.8", "en"),  # the browser's order, not the first exact tag
+        ("es-US,en-US;q=0.8,en;q=0.6", "es"),
+        ("ES_es", "es"),
         ("es;q=0, en;q=0.1", "en"),
         ("*", "en"),
     ],
