@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.factories import make_alert, make_clinic, make_patient, make_staff
 from tests.test_console import csrf_of, sign_in
 from triage.catalogue import CATALOGUE
 
@@ -117,3 +118,12 @@ def test_english_pages_say_what_they_said(client, world):
     assert "T-FEV (label 5.2, 5.3): urgent" in page and "severity 2/4" in page
     assert CATALOGUE["temperature"].text["en"] in page
     assert re.search(r">\d+ min<", client.get("/console/").get_data(as_text=True))
+
+
+def test_values_in_translated_sentences_are_escaped(client, app):
+    clinic = make_clinic()
+    nurse = make_staff(clinic, phone="+12025550143", on_call=True)
+    alert = make_alert(make_patient(clinic, display_name="<b>Ana</b>"))
+    sign_in(client, nurse)
+    page = client.get(f"/console/alerts/{alert.id}?lang=es").get_data(as_text=True)
+    assert "Llamar a &lt;b&gt;Ana&lt;/b&gt;" in page and "<b>Ana</b>" not in page
