@@ -1,12 +1,13 @@
-# `make run` (the service on the embedded defaults), `make test` (the suite), `make lint`, and
-# `make screenshots` (the README's pictures, refreshed by the browser tests).
+# `make run` (the service on the embedded defaults), `make test` (the suite), `make lint`,
+# `make screenshots` (the README's pictures, refreshed by the browser tests), and
+# `make translations` (the console's UI strings: extract, update the catalogs, compile).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app api
 
-.PHONY: run test lint bench clean chromium screenshots
+.PHONY: run test lint bench clean chromium screenshots translations
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +42,20 @@ test: $(BIN)/.installed chromium
 screenshots: $(BIN)/.installed chromium
 	env -u TEST_DATABASE_URL SCREENSHOTS_DIR=docs/screenshots REQUIRE_BROWSER=1 \
 		$(BIN)/pytest -m browser -q tests/test_console_browser.py
+
+# The console's UI strings (Flask-Babel): extract every msgid from console/ (babel.cfg) into
+# build/messages.pot, merge it into each language's messages.po (translate what is new or fuzzy
+# there, then run this again), and compile the .mo files the app reads. The .mo files are
+# committed, so a clone serves Spanish without this step; tests/test_console_translations.py
+# fails when a .po is behind the code, untranslated, or not compiled.
+TRANSLATIONS := console/translations
+translations: $(BIN)/.installed
+	@mkdir -p build
+	$(BIN)/pybabel -q extract -F babel.cfg --add-location=file --sort-output \
+		--project=besponsa-care -o build/messages.pot .
+	$(BIN)/pybabel -q update -i build/messages.pot -d $(TRANSLATIONS) \
+		--ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -106,8 +106,10 @@ def _register_console(app: Flask) -> None:
     (the JSON API authenticates with bearer tokens, webhooks with Twilio's signature)."""
     from zoneinfo import ZoneInfo
 
+    from flask_babel import get_locale
+
     import console
-    from console.i18n import language, t
+    from console.language import TRANSLATIONS, babel, select_locale
 
     secure = (app.config["PUBLIC_BASE_URL"] or "").startswith("https://")
     app.config["SESSION_COOKIE_SECURE"] = secure  # Secure behind TLS
@@ -119,10 +121,13 @@ def _register_console(app: Flask) -> None:
     app.register_blueprint(console.bp)
     app.register_blueprint(console.links)
     csrf.init_app(app)
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
+    )
 
     @app.context_processor
     def _console_helpers():
-        return {"t": t, "lang": language(), "tz": ZoneInfo}
+        return {"lang": get_locale().language, "tz": ZoneInfo}
 
 
 def _register_request_hooks(app: Flask) -> None:

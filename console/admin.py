@@ -3,6 +3,7 @@
 import json
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -69,7 +70,7 @@ def rules():
                 detail={"fields": [form.name.data]},
             )
             db.session.commit()
-            flash("saved")
+            flash(_("Saved; patients re-planned."))
             return redirect(url_for("console.rules"))
         except DomainError as exc:
             db.session.rollback()
@@ -103,10 +104,10 @@ def escalation_policy():
             )
             audit("escalation_policy.update", actor=g.staff, detail={"version": policy["version"]})
             db.session.commit()
-            flash("saved")
+            flash(_("Saved."))
             return redirect(url_for("console.escalation_policy"))
         except (ValidationError, ValueError) as exc:
-            error = exc.messages if isinstance(exc, ValidationError) else "Not valid JSON."
+            error = exc.messages if isinstance(exc, ValidationError) else _("Not valid JSON.")
         except DomainError as exc:
             db.session.rollback()
             error = exc.errors or exc.message

@@ -9,6 +9,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField
@@ -113,7 +114,7 @@ def login():
             return redirect(safe_next(request.args.get("next")))
         audit("console.login", actor=staff, outcome="failure")
         db.session.commit()
-        error = "bad_login"
+        error = _("Wrong email or password.")
     return render_template("console/login.html", form=form, error=error), 401 if error else 200
 
 
@@ -136,7 +137,7 @@ def sms_link(token):
     page = db.session.scalar(select(AlertPage).where(AlertPage.link_token == token))
     hours = current_app.config["CONSOLE_LINK_HOURS"]
     if page is None or utcnow() - page.paged_at > timedelta(hours=hours):
-        return render_template("console/error.html", message_key="expired_link"), 404
+        return render_template("console/error.html", message=_("This link has expired.")), 404
     if g.get("staff") is None:
         return redirect(url_for("console.login", next=f"/c/{token}"))
     return redirect(url_for("console.alert", alert_id=page.alert_id))

@@ -4,6 +4,8 @@ W-1), and temperatures against 38.0 °C (T-FEV). No JavaScript, readable without
 from decimal import Decimal
 from html import escape
 
+from flask_babel import gettext as _
+
 W, H, PAD = 640, 220, 40
 
 
@@ -51,7 +53,7 @@ def weight_chart(points, baseline_kg, title) -> str:
     if baseline_kg is None:
         return line_chart(points, [], "kg", title)
     guides = [
-        ("baseline", baseline_kg, "0"),
+        (_("baseline"), baseline_kg, "0"),
         ("+2 %", baseline_kg * Decimal("1.02"), "4 4"),
         ("+5 %", baseline_kg * Decimal("1.05"), "8 4"),
     ]

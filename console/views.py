@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import case, select
 from wtforms import TextAreaField
@@ -230,6 +231,6 @@ def patient_charts(patient: Patient) -> dict:
     facts = patient_facts(db.session, patient)
     baseline = facts.baseline_weight_hsct_kg if facts.hsct_date else facts.baseline_weight_kg
     return {
-        "weight_svg": weight_chart(readings["weight"], baseline, "Weight (kg)"),
-        "temperature_svg": temperature_chart(readings["temperature"], "Temperature (°C)"),
+        "weight_svg": weight_chart(readings["weight"], baseline, _("Weight (kg)")),
+        "temperature_svg": temperature_chart(readings["temperature"], _("Temperature (°C)")),
     }

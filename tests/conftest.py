@@ -6,6 +6,7 @@ PostgreSQL database instead. Either way the schema is built by the Alembic migra
 
 import os
 
+import flask_babel
 import flask_migrate
 import pytest
 from sqlalchemy import create_engine, text
@@ -82,6 +83,9 @@ def app_config():
 @pytest.fixture
 def app(migrated, tmp_path, app_config):
     app = create_app(make_config(migrated, tmp_path, **app_config))
+    # The context below outlives requests, and Flask-Babel keeps a request's locale in it: forget
+    # it when each request ends, as the request's own context would (goes with issue 12 item 6).
+    app.teardown_request(lambda _exc: flask_babel.refresh())
     with app.app_context():
         yield app
         db.session.remove()
