@@ -112,19 +112,3 @@ def test_rate_limited(client, app):
     response = client.post("/api/v1/auth/login", json={"email": "a@example.org", "password": "x"})
     assert_error(response, 429, "rate_limited")
     assert int(response.headers["Retry-After"]) > 0
-
-
-def test_idempotency_in_progress(client, nurse):
-    from api import idempotency
-
-    patient = make_patient(nurse.clinic)
-    headers = auth(patient) | {"Idempotency-Key": "in-flight-0001"}
-    body = {"items": [{"symptom": "chills"}]}
-    with client.application.test_request_context(json=body, headers=headers):
-        digest = idempotency.body_hash()
-    idempotency.claim(
-        db.session, patient_id=patient.id, key="in-flight-0001", digest=digest, now=utcnow()
-    )
-    db.session.commit()
-    response = client.post("/api/v1/me/symptom-reports", json=body, headers=headers)
-    assert_error(response, 409, "idempotency_in_progress")

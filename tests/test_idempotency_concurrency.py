@@ -75,6 +75,7 @@ def test_a_retry_that_would_wait_too_long_gets_409_with_retry_after(client, head
     second.join(10)
     status, body, response_headers = results["second"]
     assert status == 409 and int(response_headers["Retry-After"]) >= 1
+    assert body["error"] == "idempotency_in_progress"  # the envelope's machine-readable code
     first.join(10)
     assert results["first"][0] == 201
     again = client.post("/api/v1/me/symptom-reports", json=FEVER, headers=headers)
