@@ -109,6 +109,7 @@ def _register_console(app: Flask) -> None:
     from flask_babel import get_locale
 
     import console
+    from console import auth as console_auth
     from console.language import TRANSLATIONS, babel, select_locale
 
     secure = (app.config["PUBLIC_BASE_URL"] or "").startswith("https://")
@@ -121,6 +122,8 @@ def _register_console(app: Flask) -> None:
     app.register_blueprint(console.bp)
     app.register_blueprint(console.links)
     csrf.init_app(app)
+    console_auth.login_manager.init_app(app)
+    console_auth.limiter.init_app(app)
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS)
     )

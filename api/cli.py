@@ -9,8 +9,8 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from api.auth import enrollment
-from api.auth.passwords import hash_password
+from access import enrollment
+from access.passwords import hash_password
 from models import Clinic, Patient, Staff, db, utcnow
 
 DEMO_CLINIC = "Demo Clinic"

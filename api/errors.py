@@ -8,7 +8,7 @@ to messages (nested for nested fields), empty when no one field is to blame.
 import logging
 from http import HTTPStatus
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import inspect
 from sqlalchemy.exc import (
@@ -22,6 +22,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from access import context
 from api.logs import describe_exception
 from models import db
 from models.errors import DomainError
@@ -86,8 +87,9 @@ def _end_transaction():
     """Roll back the request's work, but keep the audit events that record a refusal, and
     record an access to a patient that then failed as a failure."""
     db.session.rollback()
-    durable = g.pop("durable_audit", [])
-    access = g.pop("patient_access", None)
+    call = context.current()
+    durable, access = call.refusals, call.patient_access
+    call.refusals, call.patient_access = [], None
     if access is not None and inspect(access).transient:  # rolled back, never committed
         access.outcome = "failure"
         durable.append(access)

@@ -1,22 +1,19 @@
-"""Clinic admins' pages: reminder rules, escalation policy, staff, undelivered SMS, audit log."""
+"""Clinic admins' pages: reminder rules, escalation policy, staff, undelivered SMS, audit log.
+Each handler: a lookup, one domain call, the audit, one commit, a render or redirect."""
 
 import json
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from marshmallow import ValidationError
-from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from api import inputs
-from api.audit import audit
-from api.schemas.triage import EscalationPolicySchema
+from access import audit, scoping, untrusted
 from console import bp
-from console.auth import ActionForm, staff_required
-from messages import outbox
-from models import AuditEvent, Message, Staff, db, utcnow
+from console.auth import ActionForm, admin_required, me
+from messages import outbox, queries
+from models import Message, Staff, db, utcnow
 from models.errors import DomainError
 from schedules import settings
 from triage import policies
@@ -33,18 +30,16 @@ class PolicyForm(FlaskForm):
     fallback_phone = StringField(validators=[Optional(), Length(max=32)])
 
 
-def _mine(model, object_id, action: str, kind: str):
-    """An object of the admin's clinic; another clinic's is a 404 like a missing one, audited."""
-    in_range = object_id is not None and 0 < object_id < 2**31
-    found = db.session.get(model, object_id) if in_range else None
-    if found is None or found.clinic_id != g.staff.clinic_id:
-        audit(action, actor=g.staff, target=f"{kind}:{object_id}", outcome="denied")
-        abort(404)  # the error handler keeps the refusal's audit event
-    return found
+def _mine(model, field: str, action: str, noun: str):
+    """The object a form names, of the admin's clinic (access.scoping: audited 404 otherwise)."""
+    object_id = request.form.get(field, type=int)
+    return scoping.in_clinic(
+        db.session, model, object_id, clinic_id=me().clinic_id, action=action, noun=noun
+    )
 
 
 @bp.route("/admin/rules", methods=["GET", "POST"])
-@staff_required(admin=True)
+@admin_required
 def rules():
     """Every reminder rule with its provenance; PROPOSED values are changed here."""
     form, errors = RuleForm(), {}
@@ -57,15 +52,15 @@ def rules():
         try:
             settings.change_rule(
                 db.session,
-                g.staff.clinic_id,
+                me().clinic_id,
                 rule_id,
                 {"params": {form.name.data: value}},
-                staff_id=g.staff.id,
+                staff_id=me().id,
                 now=utcnow(),
             )
-            audit(
+            audit.record(
+                db.session,
                 "schedule_rule.update",
-                actor=g.staff,
                 target=f"rule:{rule_id}",
                 detail={"fields": [form.name.data]},
             )
@@ -75,16 +70,16 @@ def rules():
         except DomainError as exc:
             db.session.rollback()
             errors = {rule_id: [m for ms in exc.errors.values() for m in ms] or [exc.message]}
-    described = settings.describe_rules(db.session, g.staff.clinic_id)
+    described = settings.describe_rules(db.session, me().clinic_id)
     return render_template(
         "console/admin_rules.html", rules=described, form=form, errors=errors
     ), 422 if errors else 200
 
 
 @bp.route("/admin/escalation", methods=["GET", "POST"])
-@staff_required(admin=True)
+@admin_required
 def escalation_policy():
-    current = policies.current_policy(db.session, g.staff.clinic_id)
+    current = policies.current_policy(db.session, me().clinic_id)
     form, error = PolicyForm(), None
     if request.method == "GET":
         form.levels.data = json.dumps(current["levels"], indent=1)
@@ -92,22 +87,22 @@ def escalation_policy():
         form.fallback_phone.data = current["fallback_phone"] or ""
     elif form.validate_on_submit():
         try:
-            body = EscalationPolicySchema().load(
-                {
-                    "levels": inputs.loads(form.levels.data.encode()),  # no NaN, no depth
-                    "repeat_count": form.repeat_count.data,
-                    "fallback_phone": form.fallback_phone.data or None,
-                }
+            body = {
+                "levels": untrusted.loads(form.levels.data.encode()),  # no NaN, no depth
+                "repeat_count": form.repeat_count.data,
+                "fallback_phone": form.fallback_phone.data or None,
+            }
+            policy = policies.save_policy(  # checks the whole policy (triage.policies)
+                db.session, me().clinic_id, body, staff_id=me().id, now=utcnow()
             )
-            policy = policies.save_policy(
-                db.session, g.staff.clinic_id, body, staff_id=g.staff.id, now=utcnow()
+            audit.record(
+                db.session, "escalation_policy.update", detail={"version": policy["version"]}
             )
-            audit("escalation_policy.update", actor=g.staff, detail={"version": policy["version"]})
             db.session.commit()
             flash(_("Saved."))
             return redirect(url_for("console.escalation_policy"))
-        except (ValidationError, ValueError) as exc:
-            error = exc.messages if isinstance(exc, ValidationError) else _("Not valid JSON.")
+        except untrusted.UnsafeJSON:
+            error = _("Not valid JSON.")
         except DomainError as exc:
             db.session.rollback()
             error = exc.errors or exc.message
@@ -117,60 +112,44 @@ def escalation_policy():
 
 
 @bp.route("/admin/staff", methods=["GET", "POST"])
-@staff_required(admin=True)
+@admin_required
 def staff():
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
-        member = _mine(Staff, request.form.get("staff_id", type=int), "staff.update", "staff")
+        member = _mine(Staff, "staff_id", "staff.update", "Staff member")
         member.on_call = not member.on_call
-        audit(
-            "staff.update",
-            actor=g.staff,
-            target=f"staff:{member.id}",
-            detail={"fields": ["on_call"]},
+        audit.record(
+            db.session, "staff.update", target=f"staff:{member.id}", detail={"fields": ["on_call"]}
         )
         db.session.commit()
         return redirect(url_for("console.staff"))
-    members = db.session.scalars(
-        select(Staff).where(Staff.clinic_id == g.staff.clinic_id).order_by(Staff.name)
-    ).all()
+    members = scoping.clinic_staff(db.session, me().clinic_id)
     return render_template("console/admin_staff.html", members=members, form=ActionForm())
 
 
 @bp.route("/admin/messages", methods=["GET", "POST"])
-@staff_required(admin=True)
+@admin_required
 def dead_letters():
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
-        message = _mine(
-            Message, request.form.get("message_id", type=int), "message.retry", "message"
-        )
+        message = _mine(Message, "message_id", "message.retry", "Message")
         outbox.requeue(message, now=utcnow())
-        audit("message.retry", actor=g.staff, target=f"message:{message.id}")
+        audit.record(db.session, "message.retry", target=f"message:{message.id}")
         db.session.commit()
         return redirect(url_for("console.dead_letters"))
-    rows = db.session.scalars(
-        select(Message)
-        .where(
-            Message.clinic_id == g.staff.clinic_id,
-            Message.status.in_(["dead", "failed", "undelivered", "expired", "opted_out"]),
-        )
-        .order_by(Message.id.desc())
-        .limit(200)
-    ).all()
+    rows = queries.undeliverable(db.session, me().clinic_id)
     return render_template("console/admin_messages.html", messages=rows, form=ActionForm())
 
 
 @bp.get("/admin/audit")
-@staff_required(admin=True)
+@admin_required
 def audit_log():
-    stmt = select(AuditEvent).where(AuditEvent.clinic_id == g.staff.clinic_id)
-    if request.args.get("action"):
-        stmt = stmt.where(AuditEvent.action == request.args["action"][:64])
-    patient_id = request.args.get("patient_id", type=int)
-    if patient_id and 0 < patient_id < 2**31:  # an INTEGER column: larger ids match nothing
-        stmt = stmt.where(AuditEvent.patient_id == patient_id)
-    events = db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(200)).all()
+    events = audit.recent(
+        db.session,
+        me().clinic_id,
+        action=request.args.get("action"),
+        patient_id=request.args.get("patient_id", type=int),
+    )
     return render_template("console/admin_audit.html", events=events)

@@ -1,26 +1,32 @@
-"""Console sign-in: the staff's API accounts, a session cookie tied to a revocable token family,
-an idle timeout, and the SMS link that leads through sign-in to the alert."""
+"""Console sign-in: the staff's accounts (access.signin), a Flask-Login session tied to a
+revocable token family, an idle timeout, and the SMS link that leads through sign-in to the
+alert. Who is signed in is loaded lazily, so the JSON API never pays for it."""
 
 import time
 import unicodedata
-import uuid
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from api.audit import audit
-from api.auth import tokens
-from api.auth.passwords import verify_password
-from api.extensions import limiter
+from access import context, families, signin
+from access.audit import record
 from console import bp, links
 from models import AlertPage, Staff, TokenFamily, db, utcnow
+from models.errors import Unauthorized
+
+login_manager = LoginManager()
+# The console's own limiter (the API has its own): sign-in attempts per client address.
+limiter = Limiter(get_remote_address)
 
 
 class LoginForm(FlaskForm):
@@ -32,39 +38,53 @@ class ActionForm(FlaskForm):
     """A button: only the CSRF token."""
 
 
-@bp.before_app_request
-def load_staff():
-    """Who is signed in to the console; sessions end on logout, deactivation or idleness."""
-    g.staff = None
-    staff_id, family_id = session.get("staff_id"), session.get("family")
-    if staff_id is None:
-        return
-    staff = db.session.get(Staff, staff_id)
-    family = db.session.get(TokenFamily, family_id)
+class ConsoleUser(UserMixin):
+    """A signed-in staff member and the token family of this console session."""
+
+    def __init__(self, staff: Staff, family_id: str):
+        self.staff, self.family_id = staff, family_id
+
+    def get_id(self) -> str:
+        return f"{self.staff.id}:{self.family_id}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.staff.role == "admin"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> ConsoleUser | None:
+    """The session's staff member, unless it was signed out, deactivated or left idle."""
+    staff_id, _, family_id = user_id.partition(":")
     idle = time.time() - session.get("seen", 0) > current_app.config["CONSOLE_IDLE_MINUTES"] * 60
-    if staff is None or not staff.active or family is None or family.revoked_at or idle:
-        if family is not None and idle:
-            tokens.revoke_family(family, now=utcnow(), reason="idle")
-            db.session.commit()
-        session.clear()
-        return
+    staff = db.session.get(Staff, int(staff_id)) if staff_id.isdigit() else None
+    if idle or staff is None or not staff.active or not families.is_live(db.session, family_id):
+        return None
     session["seen"] = int(time.time())
-    g.staff = staff
+    context.set_actor(staff)
+    return ConsoleUser(staff, family_id)
 
 
-def staff_required(admin: bool = False):
-    def decorator(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            if g.staff is None:
-                return redirect(url_for("console.login", next=request.full_path))
-            if admin and g.staff.role != "admin":
-                abort(403)
-            return view(*args, **kwargs)
+@login_manager.unauthorized_handler
+def _to_sign_in():
+    return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
 
-        return wrapper
 
-    return decorator
+def me() -> Staff:
+    """The signed-in staff member (after login_required)."""
+    return current_user.staff
+
+
+def admin_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 # Where sign-in may send people on: the console's own pages and the SMS link.
@@ -97,36 +117,34 @@ def safe_next(target: str | None) -> str:
 def login():
     form, error = LoginForm(), None
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        staff = db.session.scalar(select(Staff).where(func.lower(Staff.email) == email))
-        if verify_password(staff.password_hash if staff else None, form.password.data) and (
-            staff.active
-        ):
-            family = TokenFamily(
-                id=str(uuid.uuid4()), subject_type="staff", subject_id=staff.id, created_at=utcnow()
+        try:
+            staff = signin.authenticate_staff(
+                db.session, form.email.data, form.password.data, via="console", now=utcnow()
             )
-            db.session.add(family)
-            audit("console.login", actor=staff)
+        except Unauthorized:
+            db.session.commit()  # the audited failure (access.signin recorded it)
+            error = _("Wrong email or password.")
+        else:
+            family = families.start_family(db.session, staff, now=utcnow())
             db.session.commit()
+            language = session.get("lang")
             session.clear()
-            session.update(staff_id=staff.id, family=family.id, seen=int(time.time()))
+            session.update(seen=int(time.time()), **({"lang": language} if language else {}))
+            login_user(ConsoleUser(staff, family.id))
             session.permanent = True
             return redirect(safe_next(request.args.get("next")))
-        audit("console.login", actor=staff, outcome="failure")
-        db.session.commit()
-        error = _("Wrong email or password.")
     return render_template("console/login.html", form=form, error=error), 401 if error else 200
 
 
 @bp.post("/logout")
-@staff_required()
 def logout():
-    if ActionForm().validate_on_submit():
-        family = db.session.get(TokenFamily, session.get("family"))
+    if current_user.is_authenticated and ActionForm().validate_on_submit():
+        family = db.session.get(TokenFamily, current_user.family_id)
         if family is not None:
-            tokens.revoke_family(family, now=utcnow(), reason="logout")
-        audit("console.logout", actor=g.staff)
+            families.revoke_family(family, now=utcnow(), reason="logout")
+        record(db.session, "console.logout", actor=me())
         db.session.commit()
+        logout_user()
         session.clear()
     return redirect(url_for("console.login"))
 
@@ -138,6 +156,6 @@ def sms_link(token):
     hours = current_app.config["CONSOLE_LINK_HOURS"]
     if page is None or utcnow() - page.paged_at > timedelta(hours=hours):
         return render_template("console/error.html", message=_("This link has expired.")), 404
-    if g.get("staff") is None:
+    if not current_user.is_authenticated:
         return redirect(url_for("console.login", next=f"/c/{token}"))
     return redirect(url_for("console.alert", alert_id=page.alert_id))

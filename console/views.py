@@ -1,34 +1,24 @@
-"""The care team's pages: the alert board, an alert (the SMS link's target), a patient."""
+"""The care team's pages: the alert board, an alert (the SMS link's target), a patient. Each
+handler is a lookup, one domain call (or two reads), the audit, one commit, a render."""
 
-from collections import defaultdict
-
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import case, select
+from sqlalchemy import select
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from api.audit import audit
+from access import scoping
+from access.audit import record
 from console import bp
-from console.auth import ActionForm, staff_required
+from console.auth import ActionForm, me
 from console.charts import temperature_chart, weight_chart
-from models import (
-    Alert,
-    Dose,
-    LabResult,
-    Message,
-    Patient,
-    Reminder,
-    ReportItem,
-    Staff,
-    SymptomReport,
-    db,
-    utcnow,
-)
+from models import Alert, Patient, db, utcnow
 from models.errors import Conflict
-from schedules.reconcile import effective_rules
-from triage import acknowledgement
+from schedules.overview import reminder_overview
+from triage import acknowledgement, queries
 from triage.catalogue import CATALOGUE
 from triage.reports import patient_facts
 
@@ -37,78 +27,44 @@ class ResolveForm(FlaskForm):
     note = TextAreaField(validators=[DataRequired(), Length(max=1000)])
 
 
-def my_alert(alert_id: int) -> Alert:
-    alert = db.session.get(Alert, alert_id)
-    if alert is None or alert.clinic_id != g.staff.clinic_id:
-        audit("alert.read", actor=g.staff, target=f"alert:{alert_id}", outcome="denied")
-        db.session.commit()
-        abort(404)
-    return alert
-
-
-def my_patient(patient_id: int) -> Patient:
-    patient = db.session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != g.staff.clinic_id:
-        audit("patient.read", actor=g.staff, target=f"patient:{patient_id}", outcome="denied")
-        db.session.commit()
-        abort(404)
-    return patient
+def my_alert(alert_id: int, action: str) -> Alert:
+    return scoping.in_clinic(
+        db.session, Alert, alert_id, clinic_id=me().clinic_id, action=action, noun="Alert"
+    )
 
 
 @bp.get("/")
-@staff_required()
+@login_required
 def board():
     """Open alerts by urgency and age, unacknowledged first; the routine queue below."""
-    base = (
-        select(Alert, Patient)
-        .join(Patient)
-        .where(Alert.clinic_id == g.staff.clinic_id, Alert.status != "resolved")
-    )
-    order = (
-        case((Alert.status == "open", 0), else_=1),
-        case((Alert.urgency == "emergency", 0), (Alert.urgency == "urgent", 1), else_=2),
-        Alert.created_at,
-    )
     urgency, status = request.args.get("urgency"), request.args.get("status")
-    if urgency in ("emergency", "urgent", "routine"):
-        base = base.where(Alert.urgency == urgency)
-    if status in ("open", "acknowledged"):
-        base = base.where(Alert.status == status)
-    rows = db.session.execute(base.order_by(*order).limit(200)).all()
-    paged = [r for r in rows if r.Alert.urgency != "routine"]
-    routine = [r for r in rows if r.Alert.urgency == "routine"]
+    rows = queries.board(
+        db.session,
+        me().clinic_id,
+        urgency=urgency if urgency in ("emergency", "urgent", "routine") else None,
+        status=status if status in ("open", "acknowledged") else None,
+    )
+    paged = [(a, p) for a, p in rows if a.urgency != "routine"]
+    routine = [(a, p) for a, p in rows if a.urgency == "routine"]
     return render_template("console/board.html", paged=paged, routine=routine, now=utcnow())
 
 
 @bp.get("/alerts/<int:alert_id>")
-@staff_required()
+@login_required
 def alert(alert_id):
-    alert = my_alert(alert_id)
-    patient = db.session.get(Patient, alert.patient_id)
-    reports = db.session.scalars(
-        select(SymptomReport).where(SymptomReport.alert_id == alert.id).order_by(SymptomReport.id)
-    ).all()
-    staff = {
-        s.id: s for s in db.session.scalars(select(Staff).where(Staff.clinic_id == alert.clinic_id))
-    }
-    deliveries = {
-        m.id: m.status
-        for m in db.session.scalars(
-            select(Message).where(Message.id.in_([p.message_id for p in alert.pages]))
-        )
-    }
-    unseen_since = alert.seen_at if alert.has_unseen_report else None
-    acknowledgement.mark_reviewed(alert, now=utcnow())
-    audit("alert.read", actor=g.staff, patient=patient, target=f"alert:{alert.id}")
+    view = queries.case_view(db.session, my_alert(alert_id, "alert.read"))
+    unseen_since = view.alert.seen_at if view.alert.has_unseen_report else None
+    acknowledgement.mark_reviewed(view.alert, now=utcnow())
+    record(db.session, "alert.read", patient=view.patient, target=f"alert:{alert_id}")
     db.session.commit()
     return render_template(
         "console/alert.html",
-        alert=alert,
+        alert=view.alert,
+        patient=view.patient,
+        reports=view.reports,
+        staff=view.staff,
+        deliveries=view.deliveries,
         unseen_since=unseen_since,
-        patient=patient,
-        reports=reports,
-        staff=staff,
-        deliveries=deliveries,
         catalogue=CATALOGUE,
         ack_form=ActionForm(),
         resolve_form=ResolveForm(),
@@ -117,13 +73,13 @@ def alert(alert_id):
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
-@staff_required()
+@login_required
 def acknowledge(alert_id):
-    alert = my_alert(alert_id)
+    alert = my_alert(alert_id, "alert.ack")
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        acknowledgement.acknowledge(db.session, alert, g.staff, now=utcnow(), via="console")
+        acknowledgement.acknowledge(db.session, alert, me(), now=utcnow(), via="console")
         db.session.commit()
     except Conflict as exc:
         flash(exc.message)
@@ -131,106 +87,63 @@ def acknowledge(alert_id):
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
-@staff_required()
+@login_required
 def resolve(alert_id):
-    alert = my_alert(alert_id)
+    alert = my_alert(alert_id, "alert.resolve")
     form = ResolveForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        acknowledgement.resolve(db.session, alert, g.staff, form.note.data, now=utcnow())
+        acknowledgement.resolve(db.session, alert, me(), form.note.data, now=utcnow())
         db.session.commit()
     except Conflict as exc:
         flash(exc.message)
     return redirect(url_for("console.alert", alert_id=alert.id))
 
 
-def next_per_rule(reminders) -> list:
-    """The next planned occurrence of each rule, and how many more follow it."""
-    first, count = {}, defaultdict(int)
-    for reminder in reminders:
-        if reminder.status == "planned":
-            first.setdefault(reminder.rule_id, reminder)
-            count[reminder.rule_id] += 1
-    for rule_id, reminder in first.items():
-        reminder.more = count[rule_id] - 1
-    return sorted(first.values(), key=lambda r: r.due_at)
-
-
 @bp.get("/patients")
-@staff_required()
+@login_required
 def patients():
     rows = db.session.scalars(
-        select(Patient).where(Patient.clinic_id == g.staff.clinic_id).order_by(Patient.display_name)
+        select(Patient).where(Patient.clinic_id == me().clinic_id).order_by(Patient.display_name)
     ).all()
-    audit("patient.list", actor=g.staff)
+    record(db.session, "patient.list")
     db.session.commit()
     return render_template("console/patients.html", patients=rows)
 
 
 @bp.get("/patients/<int:patient_id>")
-@staff_required()
+@login_required
 def patient(patient_id):
-    patient = my_patient(patient_id)
-    doses = db.session.scalars(
-        select(Dose).where(Dose.patient_id == patient.id).order_by(Dose.administered_on)
-    ).all()
-    labs = db.session.scalars(
-        select(LabResult)
-        .where(LabResult.patient_id == patient.id)
-        .order_by(LabResult.collected_at.desc())
-    ).all()
-    reminders = db.session.scalars(
-        select(Reminder)
-        .where(Reminder.patient_id == patient.id, Reminder.status != "cancelled")
-        .order_by(Reminder.due_at)
-    ).all()
-    reports = db.session.scalars(
-        select(SymptomReport)
-        .where(SymptomReport.patient_id == patient.id)
-        .order_by(SymptomReport.id.desc())
-        .limit(50)
-    ).all()
-    texts = {
-        r.id: r.texts.get("reminder", {}).get("en", "")
-        for r in effective_rules(db.session, patient.clinic_id)
-    }
-    cases = dict(
-        db.session.execute(
-            select(Alert.id, Alert.case_code).where(Alert.patient_id == patient.id)
-        ).all()
+    patient = scoping.patient_in_clinic(
+        db.session, patient_id, clinic_id=me().clinic_id, action="patient.read"
     )
-    charts = patient_charts(patient)
-    audit("patient.read", actor=g.staff, patient=patient)
+    clinical = queries.clinical_record(db.session, patient)
+    upcoming, past = reminder_overview(db.session, patient, get_locale().language)
     db.session.commit()
     return render_template(
         "console/patient.html",
         patient=patient,
-        doses=doses,
-        labs=labs,
-        reports=reports,
-        cases=cases,
-        upcoming=next_per_rule(reminders),
-        past=[r for r in reminders if r.status != "planned"][-30:],
-        rule_texts=texts,
+        doses=clinical.doses,
+        labs=clinical.labs,
+        reports=clinical.reports,
+        cases=clinical.cases,
+        upcoming=upcoming,
+        past=past,
         now=utcnow(),
-        **charts,
+        **patient_charts(patient, clinical.readings),
     )
 
 
-def patient_charts(patient: Patient) -> dict:
+def patient_charts(patient: Patient, readings: dict) -> dict:
     """Weight against the baseline (after HSCT: the HSCT baseline) and temperatures, as SVG."""
-    readings = defaultdict(list)
-    for item in db.session.scalars(
-        select(ReportItem)
-        .where(ReportItem.patient_id == patient.id, ReportItem.normalized_value.is_not(None))
-        .order_by(ReportItem.measured_at)
-    ):
-        kind = CATALOGUE[item.symptom_code].measurement
-        readings[kind].append((item.measured_at.strftime("%Y-%m-%d %H:%M"), item.normalized_value))
     facts = patient_facts(db.session, patient)
     baseline = facts.baseline_weight_hsct_kg if facts.hsct_date else facts.baseline_weight_kg
+    points = {
+        kind: [(t.strftime("%Y-%m-%d %H:%M"), v) for t, v in values]
+        for kind, values in readings.items()
+    }
     return {
-        "weight_svg": weight_chart(readings["weight"], baseline, _("Weight (kg)")),
-        "temperature_svg": temperature_chart(readings["temperature"], _("Temperature (°C)")),
+        "weight_svg": weight_chart(points.get("weight", []), baseline, _("Weight (kg)")),
+        "temperature_svg": temperature_chart(points.get("temperature", []), _("Temperature (°C)")),
     }

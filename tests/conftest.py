@@ -4,11 +4,13 @@ The suite runs on a SQLite file by default; with TEST_DATABASE_URL set it runs o
 PostgreSQL database instead. Either way the schema is built by the Alembic migrations.
 """
 
+import contextvars
 import os
 
-import flask_babel
 import flask_migrate
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from api import create_app
@@ -80,17 +82,41 @@ def app_config():
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs as in production: in a fresh context (its own app context, `g` and
+    database session), never in the test's. A route that forgets to commit loses its work, and
+    the test sees that. After a request the test's session reads afresh from the database."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(migrated, tmp_path, app_config):
+    """The app, with no context pushed (flaskr): `context` pushes one for setup and assertions."""
     app = create_app(make_config(migrated, tmp_path, **app_config))
-    # The context below outlives requests, and Flask-Babel keeps a request's locale in it: forget
-    # it when each request ends, as the request's own context would (goes with issue 12 item 6).
-    app.teardown_request(lambda _exc: flask_babel.refresh())
+    app.test_client_class = IsolatedClient
+    yield app
     with app.app_context():
-        yield app
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def context(request):
+    """An app context for the test's own setup and assertions (factories, queries), apart from
+    the contexts its requests run in."""
+    if "app" not in request.fixturenames:
+        yield None
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        yield app
+        db.session.remove()
 
 
 @pytest.fixture

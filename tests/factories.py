@@ -5,8 +5,8 @@ import itertools
 
 from flask import current_app
 
+from access.passwords import hash_password
 from api.auth import tokens
-from api.auth.passwords import hash_password
 from messages import outbox
 from messages.templates import render
 from models import Clinic, Patient, Staff, db, utcnow

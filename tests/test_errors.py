@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from flask_jwt_extended import create_access_token
 
-from api.auth import tokens
+from access import families
 from models import db, utcnow
 from tests.factories import PASSWORD, auth, make_clinic, make_patient, make_staff
 
@@ -71,7 +71,7 @@ def test_token_errors_say_which(client, app, nurse):
     response = client.get("/api/v1/patients", headers={"Authorization": f"Bearer {expired}"})
     assert_error(response, 401, "token_expired")
     headers = auth(nurse)
-    tokens.revoke_subject(db.session, nurse, now=utcnow(), reason="test")
+    families.revoke_subject(db.session, nurse, now=utcnow(), reason="test")
     db.session.commit()
     assert_error(client.get("/api/v1/patients", headers=headers), 401, "token_revoked")
     headers = auth(nurse)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from clinical.parameters import check
 from clinical.registry import REGISTRY
+from messages.phones import e164
 from models import EscalationPolicy, Staff
 from models.errors import DomainError
 
@@ -44,22 +45,61 @@ def current_policy(session, clinic_id: int) -> dict:
     }
 
 
-def _check_timeouts(levels: list[dict]) -> None:
-    errors = []
-    for number, level in enumerate(levels, start=1):
-        for urgency, spec in TIMEOUTS.items():
-            try:
-                check(spec, level["timeout_minutes"].get(urgency))
-            except ValueError as exc:
-                errors.append(f"Level {number}, {urgency}: {exc}")
+NAMED = ("on_call", "clinicians", "admins")
+
+
+def _check_level(number: int, level) -> list[str]:
+    if not isinstance(level, dict) or set(level) != {"recipients", "timeout_minutes"}:
+        return [f"Level {number}: give recipients and timeout_minutes, nothing else."]
+    errors, recipients, timeouts = [], level["recipients"], level["timeout_minutes"]
+    if not isinstance(recipients, list) or not 1 <= len(recipients) <= 20:
+        errors.append(f"Level {number}: 1 to 20 recipients.")
+    else:
+        for token in recipients:
+            staff_id = isinstance(token, int) and not isinstance(token, bool)
+            if token not in NAMED and not (staff_id and 0 < token < 2**31):
+                errors.append(f"Level {number}: use staff ids or on_call, clinicians, admins.")
+    if not isinstance(timeouts, dict) or set(timeouts) != set(TIMEOUTS):
+        return errors + [f"Level {number}: give a timeout for urgent and for emergency."]
+    for urgency, spec in TIMEOUTS.items():
+        try:
+            check(spec, timeouts[urgency])
+        except ValueError as exc:
+            errors.append(f"Level {number}, {urgency}: {exc}")
+    return errors
+
+
+def check_policy(raw) -> dict:
+    """A policy as both front ends receive it, checked whole: the levels (recipients, and
+    timeouts within the clinical limits), the repeats, the fallback number in E.164."""
+    if not isinstance(raw, dict):
+        raise DomainError("A policy is an object.", {"levels": ["Missing."]})
+    errors: dict[str, list] = {}
+    levels = raw.get("levels")
+    if not isinstance(levels, list) or not 1 <= len(levels) <= 8:
+        errors["levels"] = ["1 to 8 levels."]
+    else:
+        found = [e for n, level in enumerate(levels, start=1) for e in _check_level(n, level)]
+        if found:
+            errors["levels"] = found
+    repeats = raw.get("repeat_count")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or not 0 <= repeats <= 5:
+        errors["repeat_count"] = ["A whole number from 0 to 5."]
+    fallback = raw.get("fallback_phone")
+    if fallback is not None:
+        try:
+            fallback = e164(fallback)
+        except ValueError as exc:
+            errors["fallback_phone"] = [str(exc)]
     if errors:
-        raise DomainError("Some timeouts are outside their limits.", {"levels": errors})
+        raise DomainError("The escalation policy is not valid.", errors)
+    return {"levels": levels, "repeat_count": repeats, "fallback_phone": fallback}
 
 
 def save_policy(session, clinic_id: int, body: dict, *, staff_id: int, now: datetime) -> dict:
     """A new version of the clinic's policy; every named staff member must be pageable, and no
     level may wait longer than the clinical limits before the next is paged."""
-    _check_timeouts(body["levels"])
+    body = check_policy(body)
     ids = {t for level in body["levels"] for t in level["recipients"] if isinstance(t, int)}
     known = set(
         session.scalars(

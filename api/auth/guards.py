@@ -2,15 +2,16 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
+from access import context, families, scoping
 from api.audit import audit
 from api.errors import error_response
 from api.extensions import jwt
-from models import Patient, Staff, TokenFamily, db
-from models.errors import Forbidden, NotFound
+from models import Patient, Staff, db
+from models.errors import Forbidden
 
 STAFF = ("admin", "clinician")
 ADMIN = ("admin",)
@@ -27,13 +28,15 @@ def load_subject(_header, claims):
     if subject is None:
         return None
     active = subject.active if model is Staff else subject.status == "active"
-    return subject if active else None
+    if not active:
+        return None
+    context.set_actor(subject)  # what the core records as this request's actor
+    return subject
 
 
 @jwt.token_in_blocklist_loader
 def _family_revoked(_header, claims) -> bool:
-    family = db.session.get(TokenFamily, claims.get("fam", ""))
-    return family is None or family.revoked_at is not None
+    return not families.is_live(db.session, claims.get("fam"))
 
 
 def _unauthorized(message, error):
@@ -82,26 +85,17 @@ def roles_required(*roles: str):
 
 
 def patient_of_my_clinic(patient_id: int, action: str, detail: dict | None = None) -> Patient:
-    """The patient, if the calling staff member's clinic treats them; else 404 either way, so a
-    refusal does not tell whether the patient exists. Records the one audit event of the access;
-    if the request then fails, the error handler keeps it as a failure."""
-    patient = db.session.get(Patient, patient_id)
-    if patient is None or patient.clinic_id != current_user.clinic_id:
-        audit(action, target=f"patient:{patient_id}", outcome="denied", detail=detail)
-        raise NotFound("Patient not found.")
-    g.patient_access = audit(action, patient=patient, detail=detail)
-    return patient
+    """The patient, if the calling staff member's clinic treats them (access.scoping)."""
+    return scoping.patient_in_clinic(
+        db.session, patient_id, clinic_id=current_user.clinic_id, action=action, detail=detail
+    )
 
 
 def of_my_clinic(model, object_id: int, action: str, noun: str):
-    """An object of the calling staff member's clinic (staff, alert, message); another clinic's
-    and a missing one are the same 404, and the refusal is audited."""
-    found = db.session.get(model, object_id)
-    if found is None or found.clinic_id != current_user.clinic_id:
-        kind = {"staff": "staff"}.get(model.__tablename__, model.__tablename__.rstrip("s"))
-        audit(action, target=f"{kind}:{object_id}", outcome="denied")
-        raise NotFound(f"{noun} not found.")
-    return found
+    """An object of the calling staff member's clinic (staff, alert, message): access.scoping."""
+    return scoping.in_clinic(
+        db.session, model, object_id, clinic_id=current_user.clinic_id, action=action, noun=noun
+    )
 
 
 def staff_of_my_clinic(staff_id: int, action: str) -> Staff:

@@ -5,16 +5,15 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, decode_token, get_jwt
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import PyJWTError
-from sqlalchemy import func, select
 
+from access import enrollment, families, signin
 from api.audit import audit
-from api.auth import enrollment, tokens
+from api.auth import tokens
 from api.auth.guards import load_subject, roles_required
-from api.auth.passwords import hash_password, needs_rehash, verify_password
 from api.blueprint import Blueprint
 from api.extensions import limiter
 from api.schemas.auth import EnrollSchema, LoginSchema, RefreshSchema, TokenSchema
-from models import Staff, TokenFamily, db, utcnow
+from models import TokenFamily, db, utcnow
 from models.errors import Unauthorized
 
 REFRESH_REFUSED = "Invalid or expired refresh token."
@@ -40,23 +39,11 @@ class Login(MethodView):
     @blp.alt_response(429, "TOO_MANY_REQUESTS_RETRY")
     def post(self, body):
         """Sign in a staff member with email and password"""
-        email = body["email"].strip().lower()
-        staff = db.session.scalar(select(Staff).where(func.lower(Staff.email) == email))
-        if not verify_password(staff.password_hash if staff else None, body["password"]):
-            audit(
-                "auth.login",
-                outcome="failure",
-                actor=staff,
-                detail={"reason": "bad_credentials" if staff else "unknown_email"},
-            )
-            raise Unauthorized("Wrong email or password.", code="bad_credentials")
-        if not staff.active:
-            audit("auth.login", outcome="denied", actor=staff, detail={"reason": "inactive"})
-            raise Unauthorized("Wrong email or password.", code="bad_credentials")
-        if needs_rehash(staff.password_hash):
-            staff.password_hash = hash_password(body["password"])
-        audit("auth.login", actor=staff)
-        issued = _tokens_for(staff, utcnow())
+        now = utcnow()
+        staff = signin.authenticate_staff(
+            db.session, body["email"], body["password"], via="api", now=now
+        )
+        issued = _tokens_for(staff, now)
         db.session.commit()
         return issued
 
@@ -111,15 +98,14 @@ class Refresh(MethodView):
         if subject is None:
             raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid")
         cfg, now = current_app.config, utcnow()
-        outcome = tokens.rotate_refresh_token(
+        outcome = families.rotate(
             db.session,
             claims["jti"],
-            subject,
             now=now,
-            refresh_days=cfg["REFRESH_TOKEN_DAYS"],
+            days=cfg["REFRESH_TOKEN_DAYS"],
             grace_seconds=cfg["REFRESH_REUSE_GRACE_SECONDS"],
         )
-        if outcome.tokens is None:
+        if outcome.successor is None:
             if outcome.reuse_detected:
                 audit(
                     "auth.refresh_reuse",
@@ -129,8 +115,9 @@ class Refresh(MethodView):
                 )
             db.session.commit()  # keep the family's revocation
             raise Unauthorized(REFRESH_REFUSED, code="refresh_token_invalid")
+        issued = tokens.encode_pair(subject, outcome.family, outcome.successor.jti)
         db.session.commit()
-        return outcome.tokens | {"expires_in": cfg["ACCESS_TOKEN_MINUTES"] * 60}
+        return issued | {"expires_in": cfg["ACCESS_TOKEN_MINUTES"] * 60}
 
 
 @blp.route("/logout")
@@ -140,6 +127,6 @@ class Logout(MethodView):
     def post(self):
         """Sign out: revoke this sign-in's access and refresh tokens"""
         family = db.session.get(TokenFamily, get_jwt()["fam"])
-        tokens.revoke_family(family, now=utcnow(), reason="logout")
+        families.revoke_family(family, now=utcnow(), reason="logout")
         audit("auth.logout", actor=current_user._get_current_object())
         db.session.commit()

@@ -5,8 +5,8 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 from sqlalchemy import select
 
+from access import enrollment, families
 from api.audit import audit
-from api.auth import enrollment, tokens
 from api.auth.guards import STAFF, patient_of_my_clinic, roles_required
 from api.blueprint import Blueprint
 from api.pagination import paginate
@@ -75,7 +75,7 @@ class PatientById(MethodView):
         patient = patient_of_my_clinic(patient_id, "patient.unenroll")
         now = utcnow()
         facts.unenroll_patient(db.session, patient, now=now)
-        tokens.revoke_subject(db.session, patient, now=now, reason="unenrolled")
+        families.revoke_subject(db.session, patient, now=now, reason="unenrolled")
         enrollment.revoke_codes(db.session, patient, now=now)
         db.session.commit()
         return patient

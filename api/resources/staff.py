@@ -4,10 +4,10 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user
 from sqlalchemy import select
 
+from access import families
+from access.passwords import hash_password
 from api.audit import audit
-from api.auth import tokens
 from api.auth.guards import ADMIN, roles_required, staff_of_my_clinic
-from api.auth.passwords import hash_password
 from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.staff import ClinicSchema, ClinicUpdateSchema, StaffSchema, StaffUpdateSchema
@@ -69,7 +69,7 @@ class StaffById(MethodView):
         for name, value in changes.items():
             setattr(member, name, value)
         if member.active is False or "password" in changed:
-            tokens.revoke_subject(db.session, member, now=utcnow(), reason="credentials_changed")
+            families.revoke_subject(db.session, member, now=utcnow(), reason="credentials_changed")
         audit("staff.update", target=f"staff:{member.id}", detail={"fields": changed})
         db.session.commit()
         return member

@@ -5,8 +5,9 @@ import functools
 import zoneinfo
 from decimal import Decimal
 
-import phonenumbers
 from marshmallow import ValidationError, fields, validate
+
+from messages.phones import e164
 
 
 @functools.cache
@@ -24,14 +25,9 @@ class Phone(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs)
         try:
-            number = phonenumbers.parse(raw, None)
-        except phonenumbers.NumberParseException as exc:
-            raise ValidationError(
-                "Not a phone number; use international form, e.g. +12025550143."
-            ) from exc
-        if not phonenumbers.is_valid_number(number):
-            raise ValidationError("Not a valid phone number for its country.")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return e164(raw)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class TimeZone(fields.String):
