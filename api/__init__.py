@@ -2,18 +2,45 @@
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+import console
+from api.audit import assign_request_id
+from api.auth import guards
+from api.auth.metrics import require_metrics_access
+from api.cli import register_commands
 from api.config import STATIC_CONFIG, check_config, load_config
 from api.errors import register_error_handlers
 from api.extensions import csrf, jwt, limiter, migrate
+from api.inputs import refuse_nul_outside_the_api
 from api.logs import configure_logging
 from api.openapi import make_api
+from api.resources import (
+    alerts,
+    audit_events,
+    auth,
+    clinical,
+    health,
+    me,
+    messages,
+    patients,
+    reminders,
+    reports,
+    staff,
+    webhooks,
+)
+from api.security_headers import add_security_headers
+from console import auth as console_auth
+from console.language import TRANSLATIONS, babel, select_locale
+from messages import inbound, outbox
 from models import db
+from triage import acknowledgement, escalation
 
 
 class DatabaseId(IntegerConverter):
@@ -50,34 +77,24 @@ def create_app(config: dict | None = None) -> Flask:
     jwt.init_app(app)
     limiter.init_app(app)
     api = make_api(app, DatabaseId)
+    wire_domain()
     _register_blueprints(app, api)
     _register_console(app)
     register_error_handlers(app)
     _register_request_hooks(app)
-    from api.cli import register_commands
-
     register_commands(app)
     return app
 
 
-def _register_blueprints(app: Flask, api) -> None:
-    import triage.acknowledgement  # noqa: F401 - registers the page-failure hook and the ACK handler
-    from api.auth import guards  # noqa: F401 - registers the JWT loaders
-    from api.resources import (
-        alerts,
-        audit_events,
-        auth,
-        clinical,
-        health,
-        me,
-        messages,
-        patients,
-        reminders,
-        reports,
-        staff,
-        webhooks,
-    )
+def wire_domain() -> None:
+    """What the domain calls back, registered here (the worker runs create_app too): a page that
+    cannot be delivered moves its case on; a nurse's SMS reply may acknowledge a case."""
+    outbox.on_failure("escalation")(escalation.page_failed)
+    inbound.register_handler(acknowledgement.handle_ack_sms)
 
+
+def _register_blueprints(app: Flask, api) -> None:
+    guards.register_jwt_loaders(jwt)
     blueprints = (
         auth,
         patients,
@@ -104,14 +121,6 @@ def _register_blueprints(app: Flask, api) -> None:
 def _register_console(app: Flask) -> None:
     """The staff console: session cookies and CSRF on its forms; everything else is exempt
     (the JSON API authenticates with bearer tokens, webhooks with Twilio's signature)."""
-    from zoneinfo import ZoneInfo
-
-    from flask_babel import get_locale
-
-    import console
-    from console import auth as console_auth
-    from console.language import TRANSLATIONS, babel, select_locale
-
     secure = (app.config["PUBLIC_BASE_URL"] or "").startswith("https://")
     app.config["SESSION_COOKIE_SECURE"] = secure  # Secure behind TLS
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -134,11 +143,6 @@ def _register_console(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
-    from api.audit import assign_request_id
-    from api.auth.metrics import require_metrics_access
-    from api.inputs import refuse_nul_outside_the_api
-    from api.security_headers import add_security_headers
-
     app.before_request(assign_request_id)
     app.before_request(refuse_nul_outside_the_api)
 

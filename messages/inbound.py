@@ -25,6 +25,15 @@ def register_handler(handler: InboundHandler) -> InboundHandler:
     return handler
 
 
+def handlers() -> list[InboundHandler]:
+    return list(_handlers)
+
+
+def remove_handler(handler: InboundHandler) -> None:
+    if handler in _handlers:
+        _handlers.remove(handler)
+
+
 def _language(session, phone: str) -> str:
     patient = session.scalars(select(Patient).where(Patient.phone == phone)).first()
     return patient.language if patient else "en"

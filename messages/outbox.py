@@ -33,6 +33,15 @@ def on_failure(purpose: str):
     return register
 
 
+def failure_hooks(purpose: str) -> list[FailureHook]:
+    return list(_failure_hooks.get(purpose, ()))
+
+
+def remove_failure_hook(purpose: str, hook: FailureHook) -> None:
+    if hook in _failure_hooks[purpose]:
+        _failure_hooks[purpose].remove(hook)
+
+
 def run_failure_hooks(session, message: Message, now: datetime, policy: "OutboxPolicy") -> None:
     """`policy` is the deployment's outbox policy: what the hook queues in turn obeys it."""
     for hook in _failure_hooks.get(message.purpose, ()):

@@ -55,3 +55,17 @@ def test_openapi_and_docs_work_offline(client):
     asset = client.get("/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.data) > 100_000
     asset.close()
+
+
+def test_create_app_wires_the_domain_callbacks_explicitly(app):
+    """Registered by create_app (which the worker runs too), not as a side effect of an import."""
+    from messages import inbound, outbox
+    from triage import acknowledgement, escalation
+
+    assert escalation.page_failed in outbox.failure_hooks("escalation")
+    assert acknowledgement.handle_ack_sms in inbound.handlers()
+    outbox.remove_failure_hook("escalation", escalation.page_failed)
+    inbound.remove_handler(acknowledgement.handle_ack_sms)
+    create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x" * 40})
+    assert outbox.failure_hooks("escalation") == [escalation.page_failed]
+    assert inbound.handlers().count(acknowledgement.handle_ack_sms) == 1

@@ -54,7 +54,7 @@ def failures():
         outbox.on_failure(purpose)(hook)
     yield seen
     for purpose in ("escalation", "reminder"):
-        outbox._failure_hooks[purpose].remove(hook)
+        outbox.remove_failure_hook(purpose, hook)
 
 
 def test_same_idempotency_key_yields_one_message(app):

@@ -50,6 +50,7 @@ def occurrences(f, rule_id, kind="reminder"):
     ],
 )
 def test_section_1_4_examples(last, months, end):
+    """D-1: the end day is the clamped calendar date, covered inclusively."""
     assert window_end(last, months) == end
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
 

@@ -197,7 +197,8 @@ def test_symptom_rules(items, urgency, rule):
     ],
 )
 def test_t_pain(pain, facts, urgency):
-    assert run(pain, facts=facts).urgency == urgency
+    result = run(pain, facts=facts)
+    assert result.urgency == urgency and result.rule_ids == ["T-PAIN"]
 
 
 def test_t_irr_within_24_hours_of_an_infusion():

@@ -46,7 +46,7 @@ def failures():
 
     outbox.on_failure("escalation")(hook)
     yield seen
-    outbox._failure_hooks["escalation"].remove(hook)
+    outbox.remove_failure_hook("escalation", hook)
 
 
 def status(client, sid, value, **extra):
@@ -160,7 +160,7 @@ def test_inbound_is_deduplicated_on_message_sid(client, app):
         first = sms(client, "CALL ME 7KQ2").get_data(as_text=True)
         again = sms(client, "CALL ME 7KQ2").get_data(as_text=True)
     finally:
-        inbound._handlers.remove(handler)
+        inbound.remove_handler(handler)
     assert first == again and "Got it." in first
     assert calls == ["CALL ME 7KQ2"]
     assert len(db.session.scalars(select(InboundMessage)).all()) == 1

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from messages import inbound
 from messages.templates import render
 from models import Alert, AlertPage, Staff
 from models.errors import Conflict
@@ -129,6 +128,3 @@ def _how(open_cases: list[Alert]) -> str:
     if len(open_cases) == 1:
         return render("ack_how", case=open_cases[0].case_code)
     return render("ack_choose", case=", ".join(a.case_code for a in open_cases))
-
-
-inbound.register_handler(handle_ack_sms)

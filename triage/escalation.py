@@ -250,7 +250,6 @@ def escalate_due(session, *, now: datetime, outbox_policy, limit: int = 100) -> 
     return len(alerts)
 
 
-@outbox.on_failure("escalation")
 def page_failed(session, message: Message, now: datetime, policy) -> None:
     """A page could not be delivered: when nobody of the current level can be reached, move on
     at once instead of waiting for the timeout. (A failed notice changes nothing.)"""

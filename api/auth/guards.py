@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 from access import context, families, scoping
 from api.audit import audit
 from api.errors import error_response
-from api.extensions import jwt
 from models import Patient, Staff, db
 from models.errors import Forbidden
 
@@ -18,7 +17,6 @@ ADMIN = ("admin",)
 PATIENT = ("patient",)
 
 
-@jwt.user_lookup_loader
 def load_subject(_header, claims):
     kind, _, raw_id = claims["sub"].partition(":")
     model = {"staff": Staff, "patient": Patient}.get(kind)
@@ -34,7 +32,6 @@ def load_subject(_header, claims):
     return subject
 
 
-@jwt.token_in_blocklist_loader
 def _family_revoked(_header, claims) -> bool:
     return not families.is_live(db.session, claims.get("fam"))
 
@@ -43,21 +40,30 @@ def _unauthorized(message, error):
     return error_response(401, message, error=error)
 
 
-jwt.unauthorized_loader(
-    lambda r: _unauthorized("Missing or malformed bearer token.", "token_missing")
-)
-jwt.invalid_token_loader(lambda reason: _unauthorized("Invalid token.", "token_invalid"))
-jwt.expired_token_loader(lambda h, c: _unauthorized("Token expired; refresh it.", "token_expired"))
-jwt.revoked_token_loader(
-    lambda h, c: _unauthorized("Token revoked; sign in again.", "token_revoked")
-)
-jwt.user_lookup_error_loader(
-    lambda h, c: _unauthorized("Account inactive or unknown.", "account_inactive")
-)
-jwt.needs_fresh_token_loader(
-    lambda h, c: _unauthorized("Fresh sign-in required.", "token_not_fresh")
-)
-jwt.token_verification_failed_loader(lambda h, c: _unauthorized("Invalid token.", "token_invalid"))
+def register_jwt_loaders(jwt) -> None:
+    """flask-jwt-extended's callbacks: who the token's subject is, whether its family is live,
+    and the envelope (with its code) for each way a token can be refused."""
+    jwt.user_lookup_loader(load_subject)
+    jwt.token_in_blocklist_loader(_family_revoked)
+    jwt.unauthorized_loader(
+        lambda r: _unauthorized("Missing or malformed bearer token.", "token_missing")
+    )
+    jwt.invalid_token_loader(lambda reason: _unauthorized("Invalid token.", "token_invalid"))
+    jwt.expired_token_loader(
+        lambda h, c: _unauthorized("Token expired; refresh it.", "token_expired")
+    )
+    jwt.revoked_token_loader(
+        lambda h, c: _unauthorized("Token revoked; sign in again.", "token_revoked")
+    )
+    jwt.user_lookup_error_loader(
+        lambda h, c: _unauthorized("Account inactive or unknown.", "account_inactive")
+    )
+    jwt.needs_fresh_token_loader(
+        lambda h, c: _unauthorized("Fresh sign-in required.", "token_not_fresh")
+    )
+    jwt.token_verification_failed_loader(
+        lambda h, c: _unauthorized("Invalid token.", "token_invalid")
+    )
 
 
 def roles_required(*roles: str):
