@@ -67,6 +67,8 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask, api: Api) -> None:
     import triage.acknowledgement  # noqa: F401 - registers the page-failure hook and the ACK handler
     from api.auth import guards  # noqa: F401 - registers the JWT loaders
+    from api.fhir import bulk as fhir_bulk
+    from api.fhir import routes as fhir_routes
     from api.resources import (
         alerts,
         audit_events,
@@ -96,7 +98,9 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     )
     for module in blueprints:
         api.register_blueprint(module.blp)
-    for blueprint in (health.blp, webhooks.blp, messages.metrics):
+    # FHIR R4 (plain Flask blueprints: not in the OpenAPI document; the CapabilityStatement at
+    # /fhir/R4/metadata documents them).
+    for blueprint in (health.blp, webhooks.blp, messages.metrics, fhir_routes.bp, fhir_bulk.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/docs/assets/<path:filename>")
