@@ -119,3 +119,78 @@ def make_history(clinic, *, start: datetime | None = None) -> History:
 def validate(resource: dict):
     """fhir.resources' model of the resource: fails the test if it is not valid FHIR."""
     return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def fhir_objects(patient, staff, directory) -> dict:
+    """One of each FHIR object of the patient's clinic, by the id its FHIR path takes: an
+    Observation, a reminder Communication, the Group, a finished export (for the access matrix)."""
+    from fhir_r4 import bulk, export
+
+    item = report(patient, [{"symptom": "new_medicine"}], at=utcnow()).items[0]
+    reminder = Reminder(
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        rule_id="R-LACT",
+        kind="reminder",
+        occurrence_key=f"{patient.id}:matrix",
+        local_date=utcnow().date(),
+        planned_at=utcnow(),
+        due_at=utcnow(),
+        status="released",
+        released_at=utcnow(),
+    )
+    db.session.add(reminder)
+    job = bulk.kick_off(
+        db.session,
+        clinic_id=patient.clinic_id,
+        staff_id=staff.id,
+        request_url=f"{BASE}/fhir/R4/Group/{patient.clinic_id}/$export",
+        base_url=BASE,
+        types=["Patient"],
+        since=None,
+        now=utcnow(),
+    )
+    db.session.commit()
+    claimed = export.claim_next(db.session, now=utcnow(), worker_id="matrix")
+    db.session.commit()
+    export.run_job(
+        db.session,
+        claimed,
+        directory=directory,
+        hours=24,
+        worker_id="matrix",
+        now_fn=utcnow,
+        commit=db.session.commit,
+    )
+    return {
+        "Patient": str(patient.id),
+        "Observation": f"sx-{item.id}",
+        "Communication": f"reminder-{reminder.id}",
+        "group_id": str(patient.clinic_id),
+        "job_id": job.id,
+        "file_name": "Patient.ndjson",
+    }
+
+
+MISSING_FHIR = {
+    "Patient": "999999",
+    "Observation": "sx-999999",
+    "Communication": "reminder-999999",
+    "Flag": "999999",
+    "group_id": "999999",
+    "job_id": "0" * 32,
+    "file_name": "Patient.ndjson",
+}
+
+
+def fhir_url(rule: str, ids: dict) -> str:
+    """A FHIR route with its placeholders filled from `ids` (by resource type for reads)."""
+    resource_type = rule.split("/")[3]
+    rule = rule.replace("<string(maxlength=64):resource_id>", ids.get(resource_type, ""))
+    for name, converter in (
+        ("group_id", "int"),
+        ("job_id", "string(length=32)"),
+        ("file_name", "string(maxlength=40)"),
+    ):
+        rule = rule.replace(f"<{converter}:{name}>", ids[name])
+    return rule
