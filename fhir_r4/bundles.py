@@ -57,8 +57,10 @@ def outcome(status: int, message: str, errors: dict | None = None) -> dict:
     code = ISSUE_CODES.get(status, "exception" if status >= 500 else "processing")
     issues = [{"severity": "error", "code": code, "diagnostics": message}]
     for name, messages in (errors or {}).items():
-        texts = messages if isinstance(messages, list) else [str(messages)]
-        for text in texts:
+        for text in messages if isinstance(messages, list) else [messages]:
+            if str(text) == message and "expression" not in issues[0]:
+                issues[0]["expression"] = [name]  # the message is this field's
+                continue
             issues.append(
                 {"severity": "error", "code": code, "diagnostics": str(text), "expression": [name]}
             )

@@ -70,7 +70,7 @@ def test_bad_parameters_are_400_with_the_parameter_named(client, staff):
     outcome = assert_outcome(
         client.get("/fhir/R4/Flag?status=active", headers=auth(staff[0])), 400, "invalid"
     )
-    assert outcome["issue"][1]["expression"] == ["status"]
+    assert outcome["issue"][0]["expression"] == ["status"]
 
 
 def test_the_json_api_keeps_its_envelope(client, staff):
