@@ -104,3 +104,19 @@ def test_a_date_without_time_means_the_clinics_day():
     assert value.high == datetime(2026, 1, 6, 5, tzinfo=UTC)
     month = params.date_value("date", "ge2026-12", ZoneInfo("UTC"))
     assert (month.prefix, month.high) == ("ge", datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def test_odd_bytes_in_paths_and_parameters_are_4xx(client, staff):
+    headers = auth(staff[0])
+    for path in (
+        "/fhir/R4/bulk-status/" + "%00" * 32,
+        "/fhir/R4/bulk-files/" + "z" * 32 + "/Patient.ndjson",
+        "/fhir/R4/Observation/sx-%00",
+        "/fhir/R4/Observation?code=%00",
+        "/fhir/R4/Observation?date=%00",
+        "/fhir/R4/Communication?category=%00",
+        "/fhir/R4/Patient?identifier=%00|%00",
+    ):
+        response = client.get(path, headers=headers)
+        assert 400 <= response.status_code < 500 or response.status_code == 200, path
+        assert response.content_type == FHIR_JSON

@@ -1,6 +1,7 @@
 """Bulk Data export: `Group/[id]/$export` kick-off, the status URL (poll, cancel) and the
 NDJSON files, for staff of the clinic that asked."""
 
+import re
 from email.utils import format_datetime
 
 from flask import Blueprint, current_app, request, send_file
@@ -18,6 +19,7 @@ from models import FhirExport, db, utcnow
 from models.errors import NotFound
 
 JOB = "<string(length=32):job_id>"
+JOB_ID = re.compile(r"[0-9a-f]{32}")  # anything else (a NUL byte...) never reaches the database
 bp = Blueprint("fhir_bulk", __name__, url_prefix="/fhir/R4")
 bp.before_request(negotiate)
 
@@ -25,7 +27,7 @@ bp.before_request(negotiate)
 def export_of_mine(job_id: str, action: str, *, finished: bool = False) -> FhirExport:
     """The caller's clinic's export: another clinic's, a cancelled and a missing one are the
     same 404 (audited); an expired one is 410."""
-    job = db.session.get(FhirExport, job_id)
+    job = db.session.get(FhirExport, job_id) if JOB_ID.fullmatch(job_id) else None
     state = bulk.status_of(job, current_user.clinic_id, utcnow())
     if state == "missing" or (finished and state not in ("done", "gone")):
         audit(action, target=f"export:{job_id}", outcome="denied")
