@@ -27,10 +27,11 @@ bp.before_request(negotiate)
 def export_of_mine(job_id: str, action: str, *, finished: bool = False) -> FhirExport:
     """The caller's clinic's export: another clinic's, a cancelled and a missing one are the
     same 404 (audited); an expired one is 410."""
-    job = db.session.get(FhirExport, job_id) if JOB_ID.fullmatch(job_id) else None
+    well_formed = JOB_ID.fullmatch(job_id) is not None
+    job = db.session.get(FhirExport, job_id) if well_formed else None
     state = bulk.status_of(job, current_user.clinic_id, utcnow())
     if state == "missing" or (finished and state not in ("done", "gone")):
-        audit(action, target=f"export:{job_id}", outcome="denied")
+        audit(action, target=f"export:{job_id if well_formed else '?'}", outcome="denied")
         raise NotFound("Export not found.")
     if state == "gone":
         raise Gone("The export has expired and its files are deleted; start a new one.")

@@ -13,7 +13,7 @@ from api.fhir.responses import (
     patient_of_mine,
 )
 from api.urls import base_url
-from fhir_r4 import bundles, patients, search
+from fhir_r4 import bundles, params, patients, search
 from fhir_r4.capability import capability_statement
 from fhir_r4.errors import InvalidRequest
 from models import Clinic, db, utcnow
@@ -33,7 +33,7 @@ def metadata():
 def read(resource_type: str, resource_id: str):
     """Read one resource of the caller's clinic; audited with its patient."""
     owner = search.owner(db.session, resource_type, resource_id)
-    detail = {"resource": f"{resource_type}/{resource_id}"[:64]}
+    detail = {"resource": f"{resource_type}/{params.resource_id(resource_id) or '?'}"}
     patient_of_mine(owner or 0, f"fhir.{resource_type.lower()}.read", resource_type, detail)
     resource = search.read(db.session, context(), resource_type, resource_id)
     db.session.commit()
