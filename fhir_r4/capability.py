@@ -78,7 +78,7 @@ def capability_statement(base: str) -> dict:
                         "name": "export",
                         "definition": codes.BULK_EXPORT_GROUP,
                         "documentation": (
-                            "Group/[id]/$export only, with Prefer: respond-async; _type "
+                            "GET Group/[id]/$export only, with Prefer: respond-async; _type "
                             "(Patient, Observation, Flag, Communication), _since, _outputFormat "
                             "application/fhir+ndjson. Files expire after FHIR_EXPORT_HOURS."
                         ),

@@ -30,6 +30,10 @@ class Query:
     def patient_ids(self) -> list[int]:
         return self.parsed.get("patient", [])
 
+    @property
+    def names(self) -> list[str]:
+        return sorted({name for name, _ in self.pairs})
+
 
 def _value(name: str, kind: str, value: str, zone):
     if kind == "reference":
@@ -88,3 +92,12 @@ def owner(session, resource_type: str, resource_id: str) -> int | None:
 
 def read(session, ctx: Context, resource_type: str, resource_id: str) -> dict:
     return TYPES[resource_type].read(session, ctx, resource_id)
+
+
+def patients_in(resources: list[dict]) -> list[str]:
+    """The ids of the patients whose records `resources` show (for the audit trail)."""
+    ids = {
+        r["id"] if r["resourceType"] == "Patient" else r["subject"]["reference"].split("/")[1]
+        for r in resources
+    }
+    return sorted(ids, key=int)

@@ -46,16 +46,10 @@ def search_type(resource_type: str):
     query = search.parse(resource_type, list(request.args.lists()), ctx.zone)
     action = f"fhir.{resource_type.lower()}.search"
     for patient_id in query.patient_ids:
-        patient_of_mine(
-            patient_id, action, "Patient", {"params": sorted(n for n, _ in query.pairs)}
-        )
+        patient_of_mine(patient_id, action, "Patient", {"params": query.names})
     total, resources = search.run(db.session, ctx, query)
-    if not query.patient_ids:  # clinic-wide: which patients' records this page disclosed
-        shown = {
-            r["id"] if r["resourceType"] == "Patient" else r["subject"]["reference"].split("/")[1]
-            for r in resources
-        }
-        audit(action, detail={"total": total, "patients": sorted(shown, key=int)})
+    if not query.patient_ids:  # clinic-wide: whose records this page disclosed
+        audit(action, detail={"total": total, "patients": search.patients_in(resources)})
     db.session.commit()
     return fhir_response(bundles.searchset(query, total, resources, ctx.base, utcnow()))
 
