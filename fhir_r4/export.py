@@ -3,9 +3,10 @@ of a clinic's patients: the kick-off stores a job; a worker claims it and writes
 per resource type into FHIR_EXPORT_DIR/<job id>/; the files expire and the worker deletes them.
 
 Unit of work of a run (`run_job`): claim (caller commits) -> per resource type: write its file,
-record progress and renew the lease (caller's `commit`) -> complete. Status changes after the
-claim are guarded by `status = 'running' AND leased_by = me`, so a cancellation or a takeover
-by another worker (lease expired) is never overwritten: the run stops and its files go.
+record progress and renew the lease (caller's `commit`; a long file renews it as it goes) ->
+complete. Every change after the claim is guarded by `status = 'running' AND leased_by = me`,
+so a cancellation or a takeover by another worker (our lease ran out) is never overwritten: the
+run stops; a cancelled job's files are removed, a taken-over job's are left to its new owner.
 """
 
 import os
@@ -25,6 +26,7 @@ from models.exports import ACTIVE
 MAX_ATTEMPTS = 3
 LEASE = timedelta(minutes=10)
 CHUNK = 500
+MICROSECOND = timedelta(microseconds=1)
 
 
 def claim_next(session, *, now: datetime, worker_id: str) -> FhirExport | None:
@@ -78,76 +80,87 @@ def _guarded(session, job_id: str, worker_id: str, **values) -> bool:
     return result.rowcount == 1
 
 
-def _write(session, ctx: Context, resource_type: str, parsed: dict, path: Path) -> int:
+def _write(session, ctx: Context, resource_type: str, parsed: dict, path: Path, heartbeat) -> int:
     keys = search.all_keys(session, ctx, resource_type, parsed)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
     with partial.open("w", encoding="utf-8") as out:
         for start in range(0, len(keys), CHUNK):  # itertools.batched needs Python 3.12
-            for resource in search.TYPES[resource_type].load(
-                session, ctx, keys[start : start + CHUNK]
-            ):
+            chunk = keys[start : start + CHUNK]
+            for resource in search.TYPES[resource_type].load(session, ctx, chunk):
                 out.write(model.to_json(resource) + "\n")
+            heartbeat()
     os.replace(partial, path)
     return len(keys)
 
 
+def _discard(session, job_id: str, folder: Path) -> None:
+    """Remove the files unless another worker now holds the job (it rewrites them)."""
+    status = session.scalar(select(FhirExport.status).where(FhirExport.id == job_id))
+    if status != ExportStatus.RUNNING:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class _LeaseLost(Exception):
+    """Cancelled, or taken over by another worker after our lease ran out."""
+
+
 def run_job(session, job: FhirExport, *, directory, hours: int, worker_id: str, now_fn, commit):
-    """Write the job's files (see the module docstring for the commit points)."""
+    """Write the job's files (see the module docstring for the commit points). True when the
+    job completed; False when it was cancelled or taken over meanwhile."""
     job_id, types, folder = job.id, list(job.types), Path(directory) / job.id
     folder.mkdir(parents=True, exist_ok=True)
     ctx = Context(job.base_url, job.clinic_id, ZoneInfo("UTC"))
-    snapshot = job.transaction_time
-    parsed = {"_lastUpdated": [params.DateValue("le", snapshot, snapshot)]}
+    snapshot = job.transaction_time  # nothing changed after it is exported
+    parsed = {"_lastUpdated": [params.DateValue("le", snapshot, snapshot + MICROSECOND)]}
     if job.since is not None:  # changed after _since (the previous export's transactionTime)
-        after = job.since + timedelta(microseconds=1)
+        after = job.since + MICROSECOND
         parsed["_lastUpdated"].append(params.DateValue("ge", after, after))
+    renewed = [now_fn()]
+
+    def checkpoint(**values):
+        now = now_fn()
+        if not _guarded(
+            session, job_id, worker_id, updated_at=now, lease_expires_at=now + LEASE, **values
+        ):
+            raise _LeaseLost
+        commit()
+        renewed[0] = now
+
+    def heartbeat():  # a long file: keep the lease
+        if now_fn() - renewed[0] > LEASE / 2:
+            checkpoint()
+
     output = []
     try:
         for index, resource_type in enumerate(types):
-            count = _write(session, ctx, resource_type, parsed, folder / f"{resource_type}.ndjson")
-            output.append({"type": resource_type, "count": count})
-            now = now_fn()
-            progress = f"{index + 1}/{len(types)} resource types"
-            if not _guarded(
-                session,
-                job_id,
-                worker_id,
-                progress=progress,
-                updated_at=now,
-                lease_expires_at=now + LEASE,
-            ):
-                commit()
-                shutil.rmtree(folder, ignore_errors=True)  # cancelled, or taken over
-                return False
-            commit()
+            path = folder / f"{resource_type}.ndjson"
+            output.append(
+                {
+                    "type": resource_type,
+                    "count": _write(session, ctx, resource_type, parsed, path, heartbeat),
+                }
+            )
+            checkpoint(progress=f"{index + 1}/{len(types)} resource types")
         now = now_fn()
-        done = _guarded(
-            session,
-            job_id,
-            worker_id,
+        checkpoint(
             status=ExportStatus.COMPLETE,
             output=output,
             completed_at=now,
-            updated_at=now,
             expires_at=now + timedelta(hours=hours),
             progress="complete",
             leased_by=None,
         )
-        commit()
-        return done
+        return True
+    except _LeaseLost:
+        session.rollback()
+        _discard(session, job_id, folder)
+        return False
     except Exception as exc:
         session.rollback()
-        _guarded(
-            session,
-            job_id,
-            worker_id,
-            status=ExportStatus.FAILED,
-            error=type(exc).__name__[:200],
-            updated_at=now_fn(),
-            leased_by=None,
-        )
+        failed = dict(status=ExportStatus.FAILED, error=type(exc).__name__[:200], leased_by=None)
+        _guarded(session, job_id, worker_id, updated_at=now_fn(), **failed)
         commit()
-        shutil.rmtree(folder, ignore_errors=True)
+        _discard(session, job_id, folder)
         raise
 
 

@@ -280,3 +280,49 @@ def test_a_failed_run_is_reported_and_leaves_no_files(client, app, world, tmp_pa
     assert response.status_code == 500
     assert "RuntimeError" in response.json["issue"][0]["diagnostics"]
     assert not Path(app.config["FHIR_EXPORT_DIR"], url[-32:]).exists()
+
+
+def test_a_run_whose_lease_was_taken_over_stops_and_leaves_the_new_owners_files(
+    app, world, tmp_path
+):
+    history, _ = world
+    job = export_job(history)
+    now = utcnow()
+    slow = export.claim_next(db.session, now=now, worker_id="slow")
+    db.session.commit()
+    later = now + export.LEASE + timedelta(seconds=1)
+    fresh = export.claim_next(
+        db.session, now=later, worker_id="fresh"
+    )  # the slow one's lease ran out
+    db.session.commit()
+    assert (
+        export.run_job(
+            db.session,
+            slow,
+            directory=tmp_path,
+            hours=24,
+            worker_id="slow",
+            now_fn=lambda: later,
+            commit=db.session.commit,
+        )
+        is False
+    )
+    assert db.session.get(FhirExport, job).leased_by == "fresh"
+    assert (
+        export.run_job(
+            db.session,
+            fresh,
+            directory=tmp_path,
+            hours=24,
+            worker_id="fresh",
+            now_fn=lambda: later,
+            commit=db.session.commit,
+        )
+        is True
+    )
+    assert sorted(p.name for p in (tmp_path / job).iterdir()) == [
+        "Communication.ndjson",
+        "Flag.ndjson",
+        "Observation.ndjson",
+        "Patient.ndjson",
+    ]
