@@ -120,3 +120,12 @@ def test_odd_bytes_in_paths_and_parameters_are_4xx(client, staff):
         response = client.get(path, headers=headers)
         assert 400 <= response.status_code < 500 or response.status_code == 200, path
         assert response.content_type == FHIR_JSON
+
+
+def test_no_empty_arrays_or_nulls_are_emitted(client, staff):
+    """FHIR JSON forbids them: an empty search has no `entry`, an empty clinic no `member`."""
+    headers = auth(make_staff(make_clinic()))
+    empty = client.get("/fhir/R4/Observation", headers=headers).get_data(as_text=True)
+    assert '"entry"' not in empty and "[]" not in empty and "null" not in empty
+    group = client.get("/fhir/R4/Group", headers=headers).get_data(as_text=True)
+    assert '"member"' not in group and "[]" not in group
