@@ -111,6 +111,7 @@ class Worker:
                     worker_id=self.worker_id,
                     now_fn=utcnow,
                     commit=db.session.commit,
+                    stop=self.stop,
                 )
 
     def dispatch_outbox(self):

@@ -104,9 +104,16 @@ class _LeaseLost(Exception):
     """Cancelled, or taken over by another worker after our lease ran out."""
 
 
-def run_job(session, job: FhirExport, *, directory, hours: int, worker_id: str, now_fn, commit):
+class _Stopped(Exception):
+    """The worker is shutting down: the job went back to the queue."""
+
+
+def run_job(
+    session, job: FhirExport, *, directory, hours: int, worker_id: str, now_fn, commit, stop=None
+):
     """Write the job's files (see the module docstring for the commit points). True when the
-    job completed; False when it was cancelled or taken over meanwhile."""
+    job completed; False when it was cancelled or taken over meanwhile, or `stop` (a
+    threading.Event: the worker is shutting down) was set, which queues it again at once."""
     job_id, types, folder = job.id, list(job.types), Path(directory) / job.id
     folder.mkdir(parents=True, exist_ok=True)
     ctx = Context(job.base_url, job.clinic_id, ZoneInfo("UTC"))
@@ -126,7 +133,10 @@ def run_job(session, job: FhirExport, *, directory, hours: int, worker_id: str, 
         commit()
         renewed[0] = now
 
-    def heartbeat():  # a long file: keep the lease
+    def heartbeat():  # a long file: keep the lease, or give the job back on shutdown
+        if stop is not None and stop.is_set():
+            checkpoint(status=ExportStatus.QUEUED, leased_by=None, progress="queued")
+            raise _Stopped
         if now_fn() - renewed[0] > LEASE / 2:
             checkpoint()
 
@@ -151,6 +161,8 @@ def run_job(session, job: FhirExport, *, directory, hours: int, worker_id: str, 
             leased_by=None,
         )
         return True
+    except _Stopped:
+        return False
     except _LeaseLost:
         session.rollback()
         _discard(session, job_id, folder)

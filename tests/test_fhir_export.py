@@ -326,3 +326,31 @@ def test_a_run_whose_lease_was_taken_over_stops_and_leaves_the_new_owners_files(
         "Observation.ndjson",
         "Patient.ndjson",
     ]
+
+
+def test_a_worker_shutting_down_gives_its_export_back_to_the_queue(app, world, tmp_path):
+    import threading
+
+    history, _ = world
+    job = export_job(history)
+    claimed = export.claim_next(db.session, now=utcnow(), worker_id="w1")
+    db.session.commit()
+    stop = threading.Event()
+    stop.set()  # SIGTERM
+    assert (
+        export.run_job(
+            db.session,
+            claimed,
+            directory=tmp_path,
+            hours=24,
+            worker_id="w1",
+            now_fn=utcnow,
+            commit=db.session.commit,
+            stop=stop,
+        )
+        is False
+    )
+    back = db.session.get(FhirExport, job)
+    assert (back.status, back.leased_by) == ("queued", None)
+    again = export.claim_next(db.session, now=utcnow(), worker_id="w2")  # at once, no lease wait
+    assert again is not None and again.id == job
