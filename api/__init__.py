@@ -18,6 +18,8 @@ from api.cli import register_commands
 from api.config import STATIC_CONFIG, check_config, load_config
 from api.errors import register_error_handlers
 from api.extensions import csrf, jwt, limiter, migrate
+from api.fhir import bulk as fhir_bulk
+from api.fhir import routes as fhir_routes
 from api.inputs import refuse_nul_outside_the_api
 from api.logs import configure_logging
 from api.openapi import make_api
@@ -109,7 +111,9 @@ def _register_blueprints(app: Flask, api) -> None:
     )
     for module in blueprints:
         api.register_blueprint(module.blp)
-    for blueprint in (health.blp, webhooks.blp, messages.metrics):
+    # FHIR R4 (plain Flask blueprints: not in the OpenAPI document; the CapabilityStatement at
+    # /fhir/R4/metadata documents them).
+    for blueprint in (health.blp, webhooks.blp, messages.metrics, fhir_routes.bp, fhir_bulk.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/docs/assets/<path:filename>")

@@ -79,6 +79,10 @@ def load_config(instance_path: str, environ=None) -> dict:
         "OUTBOX_MAX_ATTEMPTS": _int(environ, "OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BACKOFF_BASE_SECONDS": float(environ.get("OUTBOX_BACKOFF_BASE_SECONDS") or 5),
         "OUTBOX_BACKOFF_CAP_SECONDS": float(environ.get("OUTBOX_BACKOFF_CAP_SECONDS") or 900),
+        # FHIR Bulk Data export
+        "FHIR_EXPORT_DIR": environ.get("FHIR_EXPORT_DIR") or str(instance / "exports"),
+        "FHIR_EXPORT_HOURS": _int(environ, "FHIR_EXPORT_HOURS", 24),
+        "FHIR_EXPORT_POLL_SECONDS": float(environ.get("FHIR_EXPORT_POLL_SECONDS") or 5),
         "SMS_MAX_AGE_MINUTES": {
             "reminder": _int(environ, "SMS_MAX_AGE_REMINDER_MINUTES", 24 * 60),
             "escalation": _int(environ, "SMS_MAX_AGE_ESCALATION_MINUTES", 120),

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
 
+from fhir_r4 import export
 from messages import dispatch
 from messages.gateways import gateway_from_config
 from messages.outbox import OutboxPolicy
@@ -60,6 +61,7 @@ class Worker:
             ("dispatch_outbox", self.dispatch_outbox, self.app.config["OUTBOX_POLL_SECONDS"]),
             ("escalate_alerts", self.escalate_alerts, self.app.config["ESCALATION_POLL_SECONDS"]),
             ("release_reminders", self.release_reminders, self.app.config["REMINDER_POLL_SECONDS"]),
+            ("fhir_exports", self.fhir_exports, self.app.config["FHIR_EXPORT_POLL_SECONDS"]),
         ]
 
     @contextmanager
@@ -88,6 +90,29 @@ class Worker:
         with self._job_run():
             escalation.escalate_due(db.session, now=utcnow(), outbox_policy=self.policy)
             db.session.commit()  # on PostgreSQL the queued pages NOTIFY the dispatcher
+
+    def fhir_exports(self):
+        """FHIR Bulk Data exports: write queued ones' NDJSON files, delete expired ones'."""
+        with self._job_run():
+            config = current_app.config
+            directory, hours = config["FHIR_EXPORT_DIR"], config["FHIR_EXPORT_HOURS"]
+            export.delete_stale_files(db.session, directory=directory, now=utcnow())
+            db.session.commit()
+            while not self.stop.is_set():
+                job = export.claim_next(db.session, now=utcnow(), worker_id=self.worker_id)
+                db.session.commit()
+                if job is None:
+                    break
+                export.run_job(
+                    db.session,
+                    job,
+                    directory=directory,
+                    hours=hours,
+                    worker_id=self.worker_id,
+                    now_fn=utcnow,
+                    commit=db.session.commit,
+                    stop=self.stop,
+                )
 
     def dispatch_outbox(self):
         with self._job_run():

@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.auth import EnrollmentCode, RefreshToken, TokenFamily
 from models.base import Base, db, utcnow
 from models.clinics import Clinic, Staff
+from models.exports import ExportStatus, FhirExport
 from models.messages import InboundMessage, Message, SmsOptOut
 from models.patients import Dose, LabResult, Patient
 from models.reminders import Reminder, ScheduleRuleSetting
@@ -30,6 +31,8 @@ __all__ = [
     "ClinicalSetting",
     "Dose",
     "EnrollmentCode",
+    "ExportStatus",
+    "FhirExport",
     "InboundMessage",
     "LabResult",
     "Message",

@@ -17,6 +17,7 @@ from tests.factories import (
     make_patient,
     make_staff,
 )
+from tests.fhir_world import MISSING_FHIR, fhir_objects, fhir_url
 
 PATIENT_BODY = {"display_name": "X", "phone": "+12025550143", "timezone": "UTC", "sex": "male"}
 DOSE_BODY = {
@@ -101,6 +102,25 @@ POLICY = {
         {"params": {"time_of_day": "11:00"}},
     ),
     ("PATCH", "/api/v1/triage-settings"): ("admin", {"vod_days_after_hsct": 100}),
+    # FHIR R4 (api/fhir/): the CapabilityStatement is public, everything else is staff's.
+    ("GET", "/fhir/R4/metadata"): ("public", None),
+    ("GET", "/fhir/R4/Patient"): ("staff", None),
+    ("GET", "/fhir/R4/Patient/<string(maxlength=64):resource_id>"): ("staff", None),
+    ("GET", "/fhir/R4/Observation"): ("staff", None),
+    ("GET", "/fhir/R4/Observation/<string(maxlength=64):resource_id>"): ("staff", None),
+    ("GET", "/fhir/R4/Flag"): ("staff", None),
+    ("GET", "/fhir/R4/Flag/<string(maxlength=64):resource_id>"): ("staff", None),
+    ("GET", "/fhir/R4/Communication"): ("staff", None),
+    ("GET", "/fhir/R4/Communication/<string(maxlength=64):resource_id>"): ("staff", None),
+    ("GET", "/fhir/R4/Group"): ("staff", None),
+    ("GET", "/fhir/R4/Group/<int:group_id>"): ("staff", None),
+    ("GET", "/fhir/R4/Group/<int:group_id>/$export"): ("staff", None),
+    ("GET", "/fhir/R4/bulk-status/<string(length=32):job_id>"): ("staff", None),
+    ("DELETE", "/fhir/R4/bulk-status/<string(length=32):job_id>"): ("staff", None),
+    ("GET", "/fhir/R4/bulk-files/<string(length=32):job_id>/<string(maxlength=40):file_name>"): (
+        "staff",
+        None,
+    ),
 }
 ALLOWED = {
     "public": {"anonymous", "patient", "clinician", "admin"},
@@ -114,7 +134,7 @@ ROLES = ["anonymous", "patient", "clinician", "admin"]
 
 def api_endpoints(app):
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/"):
+        if rule.rule.startswith(("/api/", "/fhir/")):
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield method, rule.rule
 
@@ -138,11 +158,18 @@ def world(app):
     }
     people["alert"] = make_alert(people["patient"])
     people["their_alert"] = make_alert(people["their_patient"])
+    exports = app.config["FHIR_EXPORT_DIR"]
+    people["fhir"] = fhir_objects(people["patient"], people["clinician"], exports)
+    people["fhir"]["Flag"] = str(people["alert"].id)
+    people["their_fhir"] = fhir_objects(people["their_patient"], people["their_admin"], exports)
+    people["their_fhir"]["Flag"] = str(people["their_alert"].id)
     headers = {role: auth(people[role]) for role in ("admin", "clinician", "patient")}
     return people, headers | {"anonymous": {}}
 
 
-def url_for(rule, patient_id=1, staff_id=1, message_id=1, alert_id=1):
+def url_for(rule, patient_id=1, staff_id=1, message_id=1, alert_id=1, fhir=MISSING_FHIR):
+    if rule.startswith("/fhir/"):
+        return fhir_url(rule, fhir)
     ids = {
         "patient_id": patient_id,
         "staff_id": staff_id,
@@ -156,7 +183,17 @@ def url_for(rule, patient_id=1, staff_id=1, message_id=1, alert_id=1):
 
 
 def call(client, method, url, headers, body):
-    return client.open(url, method=method, headers=headers, json=body if body else None)
+    response = client.open(url, method=method, headers=headers, json=body if body else None)
+    response.get_data()
+    response.close()  # a file download holds its file open until closed
+    return response
+
+
+def is_refusal(response) -> bool:
+    """The JSON API's envelope, or under /fhir/ an OperationOutcome."""
+    if response.json.get("resourceType") == "OperationOutcome":
+        return response.json["issue"][0]["severity"] == "error"
+    return list(response.json) == ["code", "status", "error", "message", "errors"]
 
 
 REFUSED_CELLS = [
@@ -177,8 +214,9 @@ def test_roles_outside_the_policy_are_refused(client, world, endpoint, role):
     # An empty body: the role check must come before any input is read.
     response = call(client, method, url, headers[role], {})
     assert response.status_code == (401 if role == "anonymous" else 403)
-    assert list(response.json) == ["code", "status", "error", "message", "errors"]
-    assert response.json["error"] == ("token_missing" if role == "anonymous" else "forbidden")
+    assert is_refusal(response)
+    if not response.json.get("resourceType"):  # the JSON API's code
+        assert response.json["error"] == ("token_missing" if role == "anonymous" else "forbidden")
     if role != "anonymous":  # every refusal of a signed-in caller is audited
         refusal = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "access.role_denied")
@@ -187,7 +225,9 @@ def test_roles_outside_the_policy_are_refused(client, world, endpoint, role):
 
 
 # Objects staff reach by id; a patient's own objects (reminders) are checked in their tests.
-OBJECT_ENDPOINTS = sorted(e for e in POLICY if "<int:" in e[1] and "/me/" not in e[1])
+OBJECT_ENDPOINTS = sorted(
+    e for e in POLICY if ("<int:" in e[1] or "<string(" in e[1]) and "/me/" not in e[1]
+)
 STAFF_OBJECT_CELLS = [
     (endpoint, role)
     for endpoint in OBJECT_ENDPOINTS
@@ -211,6 +251,7 @@ def test_other_clinics_objects_look_like_missing_ones(client, world, endpoint, r
         people["their_admin"].id,
         people["their_message"].id,
         people["their_alert"].id,
+        people["their_fhir"],
     )
     missing = url_for(rule, 999_999, 999_999, 999_999, 999_999)
     before = denied_count()
@@ -233,7 +274,12 @@ def test_own_clinics_objects_are_reachable(client, world, endpoint):
     people, headers = world
     role = "admin"
     url = url_for(
-        rule, people["patient"].id, people["clinician"].id, people["message"].id, people["alert"].id
+        rule,
+        people["patient"].id,
+        people["clinician"].id,
+        people["message"].id,
+        people["alert"].id,
+        people["fhir"],
     )
     response = call(client, method, url, headers[role], body)
     assert response.status_code != 404 or response.json["message"] == "No transplant is recorded."

@@ -6,7 +6,17 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = {"api", "access", "clinical", "console", "messages", "models", "schedules", "triage"}
+PACKAGES = {
+    "api",
+    "access",
+    "clinical",
+    "console",
+    "fhir_r4",
+    "messages",
+    "models",
+    "schedules",
+    "triage",
+}
 CORE = PACKAGES - {"api", "console", "models"}
 
 

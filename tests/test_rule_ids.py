@@ -6,7 +6,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT.parent / "shared" / "clinical-rules.md"
-CODE = ["access", "api", "clinical", "console", "messages", "models", "schedules", "triage"]
+CODE = [
+    "access",
+    "api",
+    "clinical",
+    "console",
+    "fhir_r4",
+    "messages",
+    "models",
+    "schedules",
+    "triage",
+]
 ID = re.compile(r"\b(?:R-[A-Z]+(?:-[A-Z]+)*|[TWL]-[A-Z0-9]+|C-1|D-1|E-JOIN-\d)\b")
 
 NOT_IMPLEMENTED = {
