@@ -86,7 +86,7 @@ class Worker:
     def escalate_alerts(self):
         """Open alerts past their acknowledgement deadline go to the next level."""
         with self._job_run():
-            escalation.escalate_due(db.session, now=utcnow())
+            escalation.escalate_due(db.session, now=utcnow(), outbox_policy=self.policy)
             db.session.commit()  # on PostgreSQL the queued pages NOTIFY the dispatcher
 
     def dispatch_outbox(self):

@@ -32,7 +32,7 @@ def dispatch_batch(
     lease runs out (the only duplicates), and none is lost."""
     stats = Counter()
     now = now_fn()
-    stats["expired"] = len(outbox.expire_stale(session, now=now))
+    stats["expired"] = len(outbox.expire_stale(session, now=now, policy=policy))
     claimed = outbox.claim_due(
         session, now=now, limit=batch_size, worker_id=worker_id, policy=policy
     )
@@ -87,7 +87,13 @@ def _send_one(
     except PermanentError as exc:
         log.warning("message %s: permanent failure %s", message_id, exc.code)
         outbox.record_failure(
-            session, message_id, worker_id=worker_id, code=exc.code, error=str(exc), now=now_fn()
+            session,
+            message_id,
+            worker_id=worker_id,
+            code=exc.code,
+            error=str(exc),
+            now=now_fn(),
+            policy=policy,
         )
         return "failed"
     if not outbox.record_sent(session, message_id, worker_id=worker_id, sid=sid, now=now_fn()):

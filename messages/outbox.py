@@ -22,8 +22,9 @@ _failure_hooks: dict[str, list[FailureHook]] = defaultdict(list)
 
 
 def on_failure(purpose: str):
-    """Register `hook(session, message, now)`: called once when a message of this purpose
-    cannot be delivered (permanent error, dead-lettered, expired, opted out, undelivered)."""
+    """Register `hook(session, message, now, policy)`: called once when a message of this purpose
+    cannot be delivered (permanent error, dead-lettered, expired, opted out, undelivered). The
+    policy is the configured one, for whatever the hook queues in turn."""
 
     def register(hook: FailureHook) -> FailureHook:
         if hook not in _failure_hooks[purpose]:
@@ -33,9 +34,9 @@ def on_failure(purpose: str):
     return register
 
 
-def run_failure_hooks(session, message: Message, now: datetime) -> None:
+def run_failure_hooks(session, message: Message, now: datetime, policy: "OutboxPolicy") -> None:
     for hook in _failure_hooks.get(message.purpose, ()):
-        hook(session, message, now)
+        hook(session, message, now, policy)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def enqueue(
     return session.scalars(select(Message).where(Message.idempotency_key == idempotency_key)).one()
 
 
-def expire_stale(session, *, now: datetime) -> list[Message]:
+def expire_stale(session, *, now: datetime, policy: OutboxPolicy) -> list[Message]:
     """Queued messages past their purpose's maximum age are expired, not sent days late."""
     stale = session.scalars(
         _lock(
@@ -118,7 +119,7 @@ def expire_stale(session, *, now: datetime) -> list[Message]:
         )
     ).all()
     for message in stale:
-        _finish(session, message, "expired", now, code="expired")
+        _finish(session, message, "expired", now, policy, code="expired")
     return stale
 
 
@@ -139,7 +140,7 @@ def claim_due(session, *, now: datetime, limit: int, worker_id: str, policy: Out
     claimed = []
     for message in rows:
         if message.to_phone in opted_out:
-            _finish(session, message, "opted_out", now, code="opted_out")
+            _finish(session, message, "opted_out", now, policy, code="opted_out")
             continue
         message.status = "sending"
         message.leased_by = worker_id
@@ -164,13 +165,13 @@ def _leased(session, message_id: int, worker_id: str) -> Message | None:
     return message
 
 
-def _finish(session, message, status, now, *, code=None, error=None, hooks=True):
+def _finish(session, message, status, now, policy, *, code=None, error=None):
     message.status = status
     message.error_code, message.error_message = code, (error or "")[:200] or None
     message.leased_by = message.lease_expires_at = None
     message.updated_at = now
-    if hooks and status != "sent":
-        run_failure_hooks(session, message, now)
+    if status != "sent":
+        run_failure_hooks(session, message, now, policy)
 
 
 def record_sent(session, message_id: int, *, worker_id: str, sid: str, now: datetime) -> bool:
@@ -201,7 +202,7 @@ def record_retry(session, message_id, *, worker_id, code, error, now, policy) ->
     if message is None:
         return None
     if message.attempts >= policy.max_attempts:
-        _finish(session, message, "dead", now, code=code, error=error)
+        _finish(session, message, "dead", now, policy, code=code, error=error)
         return "dead"
     message.status = "queued"
     message.error_code, message.error_message = code, error[:200]
@@ -211,14 +212,14 @@ def record_retry(session, message_id, *, worker_id, code, error, now, policy) ->
     return "queued"
 
 
-def record_failure(session, message_id, *, worker_id, code, error, now) -> bool:
+def record_failure(session, message_id, *, worker_id, code, error, now, policy) -> bool:
     """A permanent failure: the row keeps its reason and the purpose's hook runs."""
     message = _leased(session, message_id, worker_id)
     if message is None:
         return False
     if code == "21610":  # Twilio: the recipient has unsubscribed (replied STOP)
         record_opt_out(session, message.to_phone, now=now, source="twilio_21610")
-    _finish(session, message, "failed", now, code=code, error=error)
+    _finish(session, message, "failed", now, policy, code=code, error=error)
     return True
 
 

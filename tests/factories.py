@@ -97,6 +97,7 @@ def make_alert(patient, urgency="urgent", codes=("fever",)):
         rule_ids=["T-FEV"],
         now=utcnow(),
         base_url="https://care.example.org",
+        outbox_policy=outbox.OutboxPolicy.from_config(current_app.config),
     )
     db.session.commit()
     return alert

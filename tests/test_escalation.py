@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from messages.outbox import OutboxPolicy
 from models import Alert, AlertPage, AuditEvent, EscalationPolicy, db, utcnow
 from tests.factories import auth, make_clinic, make_patient, make_staff
 from tests.fake_twilio import FakeTwilio, Fault
@@ -81,8 +82,18 @@ def test_report_pages_level_1_then_level_2_then_ack_by_sms(client, app, fake, te
     assert f"Reply ACK {alert.case_code}" in page
 
     # Nobody answers: nothing happens before the timeout, level 2 after it.
-    assert escalation.escalate_due(db.session, now=t0 + timedelta(minutes=9)) == 0
-    assert escalation.escalate_due(db.session, now=t0 + timedelta(minutes=10)) == 1
+    assert (
+        escalation.escalate_due(
+            db.session, outbox_policy=OutboxPolicy(), now=t0 + timedelta(minutes=9)
+        )
+        == 0
+    )
+    assert (
+        escalation.escalate_due(
+            db.session, outbox_policy=OutboxPolicy(), now=t0 + timedelta(minutes=10)
+        )
+        == 1
+    )
     db.session.commit()
     run_dispatch(app, t0 + timedelta(minutes=10))
     assert len(fake.bodies_to(NURSE_2)) == 1 and len(fake.bodies_to(NURSE_1)) == 1
@@ -99,7 +110,12 @@ def test_report_pages_level_1_then_level_2_then_ack_by_sms(client, app, fake, te
     assert f"Case {alert.case_code} acknowledged" in reply.get_data(as_text=True)
     db.session.refresh(alert)
     assert (alert.status, alert.acknowledged_by_id) == ("acknowledged", second.id)
-    assert escalation.escalate_due(db.session, now=t0 + timedelta(hours=5)) == 0
+    assert (
+        escalation.escalate_due(
+            db.session, outbox_policy=OutboxPolicy(), now=t0 + timedelta(hours=5)
+        )
+        == 0
+    )
 
     seen = client.get("/api/v1/me/alerts", headers=auth(patient)).json
     assert seen[0]["seen_by_care_team"] is True and seen[0]["seen_at"]
@@ -147,7 +163,9 @@ def test_after_the_last_level_the_alert_stays_open_and_the_fallback_is_paged(
     alert = report_fever(client, patient)
     t0 = alert.created_at
     for minutes in (10, 20):
-        escalation.escalate_due(db.session, now=t0 + timedelta(minutes=minutes))
+        escalation.escalate_due(
+            db.session, outbox_policy=OutboxPolicy(), now=t0 + timedelta(minutes=minutes)
+        )
         db.session.commit()
     run_dispatch(app, t0 + timedelta(minutes=20))
     db.session.refresh(alert)

@@ -47,7 +47,7 @@ def queue(key="k1", to=NURSE, purpose="escalation", now=NOW, body="URGENT alert,
 def failures():
     seen = []
 
-    def hook(session, message, now):
+    def hook(session, message, now, policy):
         seen.append((message.id, message.status, message.error_code))
 
     for purpose in ("escalation", "reminder"):

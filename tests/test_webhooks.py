@@ -41,7 +41,7 @@ def sent(app):
 def failures():
     seen = []
 
-    def hook(session, message, now):
+    def hook(session, message, now, policy):
         seen.append((message.id, message.status, message.error_code))
 
     outbox.on_failure("escalation")(hook)

@@ -84,10 +84,19 @@ def _audit(session, alert, action, *, actor: Staff | None = None, detail=None, n
 
 
 def raise_alert(
-    session, patient: Patient, *, urgency, source, symptom_codes, rule_ids, now, base_url
+    session,
+    patient: Patient,
+    *,
+    urgency,
+    source,
+    symptom_codes,
+    rule_ids,
+    now,
+    base_url,
+    outbox_policy: OutboxPolicy,
 ) -> Alert:
     """Join the patient's open alert for the same symptom (no second page), or open a new one
-    and page its first level."""
+    and page its first level. Pages are queued with `outbox_policy` (the configured one)."""
     for alert in session.scalars(
         select(Alert)
         .where(Alert.patient_id == patient.id, Alert.status != "resolved")
@@ -120,7 +129,7 @@ def raise_alert(
     session.flush()
     _audit(session, alert, "alert.raised", detail={"urgency": urgency, "rules": rule_ids}, now=now)
     if urgency in PAGED:
-        _page_level(session, alert, policy, now=now)
+        _page_level(session, alert, policy, now=now, outbox_policy=outbox_policy)
     return alert
 
 
@@ -143,7 +152,7 @@ def _recipients(session, clinic_id: int, tokens: list) -> list[Staff]:
     return list(dict.fromkeys(chosen))
 
 
-def _send_page(session, alert, *, phone, staff_id, key, now):
+def _send_page(session, alert, *, phone, staff_id, key, now, outbox_policy):
     token = secrets.token_urlsafe(16)
     body = render(
         "escalation_page",
@@ -159,7 +168,7 @@ def _send_page(session, alert, *, phone, staff_id, key, now):
         body=body,
         idempotency_key=key,
         now=now,
-        policy=OutboxPolicy(),
+        policy=outbox_policy,
         clinic_id=alert.clinic_id,
         recipient_type="staff" if staff_id else "number",
         recipient_id=staff_id,
@@ -179,7 +188,7 @@ def _send_page(session, alert, *, phone, staff_id, key, now):
     )
 
 
-def _page_level(session, alert, policy, *, now) -> None:
+def _page_level(session, alert, policy, *, now, outbox_policy) -> None:
     """Page everyone of the alert's current level; a level with nobody to page is skipped."""
     levels = policy["levels"]
     while True:
@@ -195,6 +204,7 @@ def _page_level(session, alert, policy, *, now) -> None:
                     staff_id=person.id,
                     key=key,
                     now=now,
+                    outbox_policy=outbox_policy,
                 )
             minutes = level["timeout_minutes"].get(alert.urgency, 15)
             alert.next_escalation_at = now + timedelta(minutes=minutes)
@@ -211,7 +221,7 @@ def _page_level(session, alert, policy, *, now) -> None:
             )
             return
         if not _advance(alert, policy):
-            _exhaust(session, alert, policy, now=now)
+            _exhaust(session, alert, policy, now=now, outbox_policy=outbox_policy)
             return
 
 
@@ -226,7 +236,7 @@ def _advance(alert, policy) -> bool:
     return False
 
 
-def _exhaust(session, alert, policy, *, now):
+def _exhaust(session, alert, policy, *, now, outbox_policy):
     alert.exhausted_at, alert.next_escalation_at = now, None
     _audit(session, alert, "alert.exhausted", now=now)
     fallback = policy.get("fallback_phone") or _clinic_phone(session, alert)
@@ -238,6 +248,7 @@ def _exhaust(session, alert, policy, *, now):
             staff_id=None,
             key=f"alert:{alert.id}:fallback",
             now=now,
+            outbox_policy=outbox_policy,
         )
 
 
@@ -245,15 +256,15 @@ def _clinic_phone(session, alert) -> str | None:
     return session.get(Clinic, alert.clinic_id).care_team_phone
 
 
-def escalate(session, alert: Alert, *, now: datetime) -> None:
+def escalate(session, alert: Alert, *, now: datetime, outbox_policy: OutboxPolicy) -> None:
     policy = current_policy(session, alert.clinic_id)
     if _advance(alert, policy):
-        _page_level(session, alert, policy, now=now)
+        _page_level(session, alert, policy, now=now, outbox_policy=outbox_policy)
     else:
-        _exhaust(session, alert, policy, now=now)
+        _exhaust(session, alert, policy, now=now, outbox_policy=outbox_policy)
 
 
-def escalate_due(session, *, now: datetime, limit: int = 100) -> int:
+def escalate_due(session, *, now: datetime, outbox_policy: OutboxPolicy, limit: int = 100) -> int:
     """The worker's job: open alerts past their acknowledgement deadline go one level on."""
     stmt = (
         select(Alert)
@@ -265,12 +276,12 @@ def escalate_due(session, *, now: datetime, limit: int = 100) -> int:
         stmt = stmt.with_for_update(skip_locked=True)
     alerts = session.scalars(stmt).all()
     for alert in alerts:
-        escalate(session, alert, now=now)
+        escalate(session, alert, now=now, outbox_policy=outbox_policy)
     return len(alerts)
 
 
 @outbox.on_failure("escalation")
-def page_failed(session, message: Message, now: datetime) -> None:
+def page_failed(session, message: Message, now: datetime, policy: OutboxPolicy) -> None:
     """A page could not be delivered: when nobody of the current level can be reached, move on
     at once instead of waiting for the timeout."""
     page = session.scalars(select(AlertPage).where(AlertPage.message_id == message.id)).first()
@@ -283,7 +294,7 @@ def page_failed(session, message: Message, now: datetime) -> None:
     statuses = [session.get(Message, p.message_id).status for p in current]
     if all(status in UNDELIVERABLE for status in statuses):
         _audit(session, alert, "alert.page_failed", detail={"message": message.id}, now=now)
-        escalate(session, alert, now=now)
+        escalate(session, alert, now=now, outbox_policy=policy)
 
 
 def acknowledge(session, alert: Alert, staff: Staff, *, now: datetime, via: str) -> Alert:

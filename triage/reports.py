@@ -72,7 +72,9 @@ def patient_readings(session, patient: Patient, now: datetime) -> engine.Reading
     return engine.Readings(temperatures=temps, weights=tuple(daily[d] for d in sorted(daily)))
 
 
-def record_report(session, patient: Patient, data: dict, *, now: datetime, base_url: str):
+def record_report(
+    session, patient: Patient, data: dict, *, now: datetime, base_url: str, outbox_policy
+):
     """Triage and store the report; an urgent or emergency one raises (or joins) an alert and
     queues its first pages in this same transaction. The caller commits."""
     clinic = patient.clinic
@@ -140,11 +142,12 @@ def record_report(session, patient: Patient, data: dict, *, now: datetime, base_
             rule_ids=result.rule_ids,
             now=now,
             base_url=base_url,
+            outbox_policy=outbox_policy,
         ).id
     return report, result
 
 
-def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str):
+def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str, outbox_policy):
     """Run the L-rules on a lab value the care team entered; urgent ones raise an alert."""
     earlier = session.execute(
         select(LabResult.collected_at, LabResult.value)
@@ -193,5 +196,6 @@ def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str
             rule_ids=result.rule_ids,
             now=now,
             base_url=base_url,
+            outbox_policy=outbox_policy,
         )
     return result

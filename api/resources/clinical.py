@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from api.auth.guards import STAFF, patient_of_my_clinic, roles_required
 from api.pagination import paginate
+from api.policies import outbox_policy
 from api.schemas.clinical import (
     DoseSchema,
     LabResultSchema,
@@ -112,6 +113,8 @@ class Labs(MethodView):
         now = utcnow()
         lab = facts.record_lab(db.session, patient, body, staff_id=current_user.id, now=now)
         db.session.flush()
-        reports.evaluate_lab(db.session, patient, lab, now=now, base_url=base_url())
+        reports.evaluate_lab(
+            db.session, patient, lab, now=now, base_url=base_url(), outbox_policy=outbox_policy()
+        )
         db.session.commit()
         return lab

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from api import idempotency
 from api.auth.guards import PATIENT, STAFF, patient_of_my_clinic, roles_required
 from api.pagination import paginate
+from api.policies import outbox_policy
 from api.schemas.triage import MyAlertSchema, SymptomReportOutSchema, SymptomReportSchema
 from api.urls import base_url
 from models import Alert, Clinic, SymptomReport, db, utcnow
@@ -76,7 +77,12 @@ class MyReports(MethodView):
         db.session.commit()  # visible at once: a concurrent retry of the key gets 409
         if stored is None:
             report, _ = reports.record_report(
-                db.session, current_user, body, now=now, base_url=base_url()
+                db.session,
+                current_user,
+                body,
+                now=now,
+                base_url=base_url(),
+                outbox_policy=outbox_policy(),
             )
             stored = report_view(report)
             idempotency.complete(db.session, record_id, stored)

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from api.policies import outbox_policy
 from messages import inbound, status
 from models import db, utcnow
 from models.errors import DomainError, Forbidden
@@ -47,6 +48,7 @@ def status_callback():
         status=_required("MessageStatus", 16),
         error_code=request.form.get("ErrorCode"),
         now=utcnow(),
+        policy=outbox_policy(),
     )
     db.session.commit()
     return "", 204
