@@ -63,7 +63,9 @@ class FakeTwilio:
         self.requests: list[dict] = []  # every request: when, method, To, status answered
         self.script: list[Fault] = []  # faults for the next message creations, in order
         self.by_number: dict[str, Fault] = {}  # a fault for every message to a number
-        self.outage: Fault | None = None  # while set, every request gets this answer
+        # While set, every request gets this answer (status < 400: a slow Twilio that still
+        # accepts each message, answering `delay` seconds late).
+        self.outage: Fault | None = None
         self.active = self.peak = 0  # requests being answered now, and the most at once
         self.ports: set[str] = set()  # client ports seen: one per connection
         self.server = KeepAliveServer(port, self.respond)
@@ -187,10 +189,12 @@ class FakeTwilio:
             return refused
         self._wait(0.5)  # the request's way in
         outage = self.outage
-        if outage is not None:
+        if outage is not None and outage.status >= 400:
             time.sleep(outage.delay)
             return self._error(outage.status, outage.code, "outage", outage.headers)
         response = self._create(request) if request.method == "POST" else self._list(request)
+        if outage is not None:
+            time.sleep(outage.delay)
         self._wait(0.5)  # the answer's way back
         return self._checked(request, response)
 

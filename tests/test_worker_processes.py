@@ -16,7 +16,7 @@ from messages import outbox
 from messages.outbox import OutboxPolicy
 from models import Message, db
 from tests.conftest import TEST_DATABASE_URL
-from tests.fake_twilio import FakeTwilio
+from tests.fake_twilio import FakeTwilio, Fault
 from tests.sms import twilio_config
 
 pytestmark = pytest.mark.postgres
@@ -142,3 +142,67 @@ def test_notify_wakes_an_idle_worker_at_once(app, tmp_path):
             stop([worker])
     print(f"\nNOTIFY wake-up: sent {latency:.2f} s after the commit (poll interval 30 s)")
     assert latency < 5
+
+
+def queue_pages(first: int, n: int) -> None:
+    now = datetime.now(UTC)
+    for i in range(first, first + n):
+        outbox.enqueue(
+            db.session,
+            purpose="escalation",
+            to_phone=number(5000 + i),
+            body=f"URGENT alert, case P{i:04d}. Reply ACK P{i:04d}",
+            idempotency_key=f"page-{i}",
+            now=now,
+            policy=OutboxPolicy(),
+        )
+    db.session.commit()
+
+
+def test_after_a_60_s_outage_every_page_is_delivered_exactly_once(app, tmp_path):
+    """Two workers, a reminder backlog, pages queued before and during a minute of Twilio
+    trouble: 20 s of 500s, 20 s of slow answers past the client's timeout (Twilio accepted
+    those), 20 s of 429s. Then every page arrives once, soon after recovery."""
+    queue_messages(300)
+    queue_pages(0, 10)
+    phases = [Fault(500), Fault(201, delay=4), Fault(429, 20429)]  # 20 s each
+    with FakeTwilio() as fake:
+        fake.latency = 0.05
+        fake.outage = phases[0]
+        workers = [start_worker(fake, tmp_path, LOG_LEVEL="INFO") for _ in range(2)]  # timeout 3 s
+        try:
+            for second in range(60):
+                fake.outage = phases[second // 20]
+                if second % 6 == 3:
+                    queue_pages(10 + second, 1)  # pages keep coming during the outage
+                time.sleep(1)
+            fake.outage = None
+            recovered = time.time()
+            pages = 20
+            deadline = time.monotonic() + 90
+            while len({m["Body"] for m in fake.received if "URGENT" in m["Body"]}) < pages:
+                assert time.monotonic() < deadline, "pages not all delivered"
+                time.sleep(0.2)
+            last_page = max(m["received_at"] for m in fake.received if "URGENT" in m["Body"])
+        finally:
+            codes = stop(workers)
+        received = Counter(m["Body"] for m in fake.received)
+    db.session.rollback()
+    statuses = Counter(
+        db.session.scalars(select(Message.status).where(Message.purpose == "escalation"))
+    )
+    page_copies = [n for body, n in received.items() if "URGENT" in body]
+    found = (tmp_path / "worker.log").read_text().count("found at Twilio as")
+    print(
+        f"\noutage: {len(page_copies)} pages, copies {Counter(page_copies)}; last page "
+        f"{last_page - recovered:.1f} s after recovery; {found} timed-out sends found at Twilio; "
+        f"reminders so far {len(received) - 20}"
+    )
+    assert codes == [0, 0]
+    assert len(page_copies) == 20 and set(page_copies) == {1}  # every page exactly once
+    assert statuses == {"sent": 20}
+    assert found >= 1  # the slow phase's timeouts were looked up, not sent again
+    assert last_page - recovered < 30  # the page schedule (10 s cap), not the reminders' 900 s
+    assert all(n == 1 for n in received.values())  # no reminder twice either
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).where(Message.status == "dead")) == 0
