@@ -51,6 +51,7 @@ class Dispatcher:
         self.in_flight: dict[Future, Item] = {}
         self.order = itertools.count()
         self.uncommitted, self.stats = 0, Counter()
+        self.sent: list[tuple[int, str, datetime]] = []  # sent, to be recorded at the commit
         self.next_expiry = self.next_claim = 0.0
         # Under a send rate limit, lease no more than half the lease can send.
         window = policy.lease_seconds - settings.send_timeout - MARGIN.total_seconds()
@@ -166,12 +167,7 @@ class Dispatcher:
         if outcome.kind in ("sent", "found"):
             self.throttle.succeeded()
         if outcome.kind == "sent":
-            ok = outcomes.record_sent(
-                self.session, item.id, worker_id=self.worker_id, sid=outcome.sid, now=now
-            )
-            if not ok:
-                log.warning("message %s: sent as %s after its lease was lost", item.id, outcome.sid)
-            self.stats["sent" if ok else "sent_after_lease_lost"] += 1
+            self.sent.append((item.id, outcome.sid, now))  # written at the next commit
         elif outcome.kind == "found":
             self._found(item, outcome.sids, now)
         elif outcome.kind == "transient":
@@ -183,6 +179,7 @@ class Dispatcher:
             self._commit()
 
     def _found(self, item: Item, sids: list[str], now: datetime) -> None:
+        self._write_sent()  # a SID just sent must count as taken
         sid = sids and outcomes.record_found(
             self.session, item.id, worker_id=self.worker_id, sids=sids, now=now
         )
@@ -239,7 +236,19 @@ class Dispatcher:
         self.backlog.clear()
         self._commit()
 
+    def _write_sent(self) -> None:
+        if not self.sent:
+            return
+        recorded = set(outcomes.record_sent_many(self.session, self.sent, worker_id=self.worker_id))
+        for message_id, sid, _ in self.sent:
+            if message_id not in recorded:
+                log.warning("message %s: sent as %s after its lease was lost", message_id, sid)
+        self.stats["sent"] += len(recorded)
+        self.stats["sent_after_lease_lost"] += len(self.sent) - len(recorded)
+        self.sent = []
+
     def _commit(self) -> None:
+        self._write_sent()
         self.session.commit()
         self.uncommitted = 0
 

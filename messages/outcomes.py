@@ -3,11 +3,12 @@ later, failed for good, or given back unused. Every write is guarded by the leas
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, String, column, select, update, values
 
 from messages.outbox import finish, record_opt_out
 from messages.policy import OutboxPolicy
 from models import Message
+from models.base import UTCDateTime
 
 
 def _leased(session, message_id: int, worker_id: str) -> Message | None:
@@ -38,6 +39,40 @@ def record_sent(session, message_id: int, *, worker_id: str, sid: str, now: date
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def record_sent_many(session, sent: list[tuple], *, worker_id: str) -> list[int]:
+    """`(message_id, sid, sent_at)` outcomes in one UPDATE ... FROM (VALUES ...), guarded by
+    the lease; returns the ids recorded (one statement per commit, not per message: the
+    dispatcher's thread is the one that waits on the database)."""
+    if session.get_bind().dialect.name != "postgresql":  # SQLite has no VALUES column aliases
+        return [
+            message_id
+            for message_id, sid, at in sent
+            if record_sent(session, message_id, worker_id=worker_id, sid=sid, now=at)
+        ]
+    if not sent:
+        return []
+    rows = values(
+        column("id", Integer), column("sid", String), column("at", UTCDateTime()), name="sent"
+    ).data(sent)
+    result = session.execute(
+        update(Message)
+        .where(Message.id == rows.c.id, Message.status == "sending", Message.leased_by == worker_id)
+        .values(
+            status="sent",
+            twilio_sid=rows.c.sid,
+            sent_at=rows.c.at,
+            updated_at=rows.c.at,
+            error_code=None,
+            error_message=None,
+            leased_by=None,
+            lease_expires_at=None,
+        )
+        .returning(Message.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
 
 
 def record_found(session, message_id: int, *, worker_id: str, sids: list[str], now) -> str | None:

@@ -224,3 +224,16 @@ def test_the_web_app_never_starts_the_scheduler(app):
         "APScheduler" in t.name or "apscheduler" in repr(t) for t in threading.enumerate()
     )
     assert "apscheduler" not in repr(app.extensions).lower()
+
+
+def test_sent_outcomes_written_together_keep_the_lease_guard(app):
+    first, second = queue("a"), queue("b")
+    outbox.claim_due(db.session, now=NOW, limit=2, worker_id="w", policy=OutboxPolicy())
+    db.session.get(Message, second.id).leased_by = "someone-else"  # its lease was taken over
+    db.session.commit()
+    sent = [(first.id, "SM" + "a" * 32, NOW), (second.id, "SM" + "b" * 32, NOW)]
+    assert outcomes.record_sent_many(db.session, sent, worker_id="w") == [first.id]
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Message, first.id).twilio_sid == "SM" + "a" * 32
+    assert (db.session.get(Message, second.id).status, second.twilio_sid) == ("sending", None)
