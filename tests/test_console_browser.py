@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from messages.outbox import OutboxPolicy
 from models import Alert, AlertPage, db, utcnow
 from schedules import facts
 from tests.factories import PASSWORD, auth, make_clinic, make_patient, make_staff
@@ -107,6 +108,7 @@ def world(app):
             },
             now=now - timedelta(hours=hours),
             base_url="http://127.0.0.1",
+            outbox_policy=OutboxPolicy.from_config(app.config),
         )
     report, _ = reports.record_report(
         db.session,
@@ -120,6 +122,7 @@ def world(app):
         },
         now=now,
         base_url="http://127.0.0.1",
+        outbox_policy=OutboxPolicy.from_config(app.config),
     )
     db.session.commit()
     return clinic, nurse, admin, patient, db.session.get(Alert, report.alert_id)
