@@ -21,7 +21,10 @@ def _gauge(name: str, help_text: str, samples: list[tuple[str, float]]) -> list[
     return lines + [f"{name}{labels} {value:g}" for labels, value in samples]
 
 
-def outbox_metrics(session, *, now: datetime) -> str:
+def _read(session, now: datetime):
+    """Counts by status, oldest unsent per purpose, due per purpose, live leases per worker and
+    lapsed leases. All but the first read only unsent rows (the status prefix of
+    ix_messages_claim); the count by status reads every row, as it did before."""
     counts = dict(
         session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
     )
@@ -48,6 +51,11 @@ def outbox_metrics(session, *, now: datetime) -> str:
     lapsed = session.scalar(
         select(func.count()).where(Message.status == "sending", Message.lease_expires_at < now)
     )
+    return counts, oldest, due, in_flight, lapsed
+
+
+def outbox_metrics(session, *, now: datetime) -> str:
+    counts, oldest, due, in_flight, lapsed = _read(session, now)
     lines = _gauge(
         "besponsa_outbox_messages",
         "SMS in the outbox by status.",
