@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app api
 
-.PHONY: run test lint bench clean chromium screenshots translations
+.PHONY: run test lint bench-smoke clean chromium screenshots translations
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ translations: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Every benchmark in bench/, small (seconds each, figures printed, not asserted): a benchmark
+# that no longer runs fails CI. They WIPE $$BENCH_DATABASE_URL (PostgreSQL), which must be set.
+bench-smoke: $(BIN)/.installed
+	@test -n "$$BENCH_DATABASE_URL" || (echo "set BENCH_DATABASE_URL (it is wiped)"; exit 1)
+	$(BIN)/python bench/outbox_dispatch.py --smoke
+	$(BIN)/python bench/report_ingest.py --smoke
+	$(BIN)/python bench/reminder_planning.py --smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

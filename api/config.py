@@ -13,6 +13,11 @@ def _int(environ, name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _float(environ, name, default):
+    value = environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _secret_key(environ, instance_path: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
     if environ.get("SECRET_KEY"):
@@ -62,12 +67,14 @@ def load_config(instance_path: str, environ=None) -> dict:
         "TWILIO_MESSAGING_SERVICE_SID": environ.get("TWILIO_MESSAGING_SERVICE_SID"),
         "TWILIO_API_BASE_URL": environ.get("TWILIO_API_BASE_URL"),
         "TWILIO_HTTP_TIMEOUT": float(environ.get("TWILIO_HTTP_TIMEOUT") or 10),
+        "TWILIO_MAX_MPS": _float(environ, "TWILIO_MAX_MPS", 0.0),
         "PUBLIC_BASE_URL": (environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "SMS_HELP_NUMBER": environ.get("SMS_HELP_NUMBER", ""),
         # Outbox and worker
         "OUTBOX_BATCH_SIZE": _int(environ, "OUTBOX_BATCH_SIZE", 50),
         "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 60),
         "OUTBOX_COMMIT_EVERY": _int(environ, "OUTBOX_COMMIT_EVERY", 10),
+        "OUTBOX_CONCURRENCY": _int(environ, "OUTBOX_CONCURRENCY", 32),
         "ESCALATION_POLL_SECONDS": float(environ.get("ESCALATION_POLL_SECONDS") or 10),
         "REMINDER_POLL_SECONDS": float(environ.get("REMINDER_POLL_SECONDS") or 30),
         "REMINDER_STALE_HOURS": _int(environ, "REMINDER_STALE_HOURS", 24),
@@ -83,6 +90,11 @@ def load_config(instance_path: str, environ=None) -> dict:
         "FHIR_EXPORT_DIR": environ.get("FHIR_EXPORT_DIR") or str(instance / "exports"),
         "FHIR_EXPORT_HOURS": _int(environ, "FHIR_EXPORT_HOURS", 24),
         "FHIR_EXPORT_POLL_SECONDS": float(environ.get("FHIR_EXPORT_POLL_SECONDS") or 5),
+        "OUTBOX_PAGE_MAX_ATTEMPTS": _int(environ, "OUTBOX_PAGE_MAX_ATTEMPTS", 60),
+        "OUTBOX_PAGE_BACKOFF_BASE_SECONDS": _float(
+            environ, "OUTBOX_PAGE_BACKOFF_BASE_SECONDS", 1.0
+        ),
+        "OUTBOX_PAGE_BACKOFF_CAP_SECONDS": _float(environ, "OUTBOX_PAGE_BACKOFF_CAP_SECONDS", 10.0),
         "SMS_MAX_AGE_MINUTES": {
             "reminder": _int(environ, "SMS_MAX_AGE_REMINDER_MINUTES", 24 * 60),
             "escalation": _int(environ, "SMS_MAX_AGE_ESCALATION_MINUTES", 120),
@@ -103,6 +115,15 @@ def check_config(config: dict) -> None:
             missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
         if missing:
             raise RuntimeError(f"SMS_GATEWAY=twilio needs {', '.join(missing)}")
+    for name in ("OUTBOX_CONCURRENCY", "OUTBOX_BATCH_SIZE", "OUTBOX_COMMIT_EVERY"):
+        if config[name] < 1:
+            raise RuntimeError(f"{name} must be at least 1")
+    if config["TWILIO_MAX_MPS"] < 0:
+        raise RuntimeError("TWILIO_MAX_MPS must be 0 (no limit) or more")
+    # A send starts only if it can end 5 s before its lease does: with a shorter lease, nothing
+    # would ever be sent.
+    if config["OUTBOX_LEASE_SECONDS"] <= config["TWILIO_HTTP_TIMEOUT"] + 5:
+        raise RuntimeError("OUTBOX_LEASE_SECONDS must exceed TWILIO_HTTP_TIMEOUT + 5")
 
 
 # Fixed settings: the API's contract, not deployment choices.

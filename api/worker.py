@@ -1,8 +1,9 @@
 """The worker: APScheduler (UTC) running interval jobs; never started inside web processes.
 
-`flask --app api worker` runs until SIGTERM or SIGINT (the send in flight finishes, unused leases
-are released); `--once` runs each job once and exits (tests, cron). `flask --app api dev` serves
-the API with the same jobs in-process, for the embedded default (one process, SQLite).
+`flask --app api worker` runs until SIGTERM or SIGINT (the sends in flight finish and are
+recorded, unused leases are released); `--once` runs each job once and exits (tests, cron).
+`flask --app api dev` serves the API with the same jobs in-process, for the embedded default
+(one process, SQLite). A job that finds no database logs one line and backs off.
 """
 
 import logging
@@ -10,6 +11,8 @@ import os
 import signal
 import socket
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,11 +21,13 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask, current_app
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fhir_r4 import export
 from messages import dispatch
 from messages.gateways import gateway_from_config
-from messages.outbox import OutboxPolicy
+from messages.policy import DispatchSettings, OutboxPolicy
+from messages.throttle import Throttle
 from models import db, utcnow
 from schedules import release
 from triage import escalation
@@ -52,8 +57,17 @@ class Worker:
         config = self.app.config
         self.gateway = gateway_from_config(config)
         self.policy = OutboxPolicy.from_config(config)
-        base = config["PUBLIC_BASE_URL"]
-        self.status_callback = f"{base}/webhooks/twilio/status" if base else None
+        self.settings = DispatchSettings.from_config(config)
+        self.throttle = Throttle(
+            concurrency=self.settings.concurrency, max_mps=config["TWILIO_MAX_MPS"]
+        )
+        # Sender threads: HTTP requests only; the dispatcher records outcomes on its own thread.
+        self.pool = ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="sms-send")
+
+    def close(self):
+        """After the scheduler has stopped: the sender threads end."""
+        self.stop.set()
+        self.pool.shutdown(wait=True)
 
     def jobs(self):
         """(id, function, interval seconds). Later features add their jobs here."""
@@ -115,20 +129,19 @@ class Worker:
                 )
 
     def dispatch_outbox(self):
+        """Send what is due, pages first, up to OUTBOX_CONCURRENCY at once."""
         with self._job_run():
-            config = current_app.config
             stats = dispatch.drain(
                 db.session,
                 self.gateway,
-                stop=self.stop,
-                wake=self.wake,
+                self.pool,
                 now_fn=utcnow,
                 worker_id=self.worker_id,
                 policy=self.policy,
-                batch_size=config["OUTBOX_BATCH_SIZE"],
-                status_callback=self.status_callback,
-                send_timeout=config["TWILIO_HTTP_TIMEOUT"],
-                commit_every=config["OUTBOX_COMMIT_EVERY"],
+                settings=self.settings,
+                throttle=self.throttle,
+                stop=self.stop,
+                wake=self.wake,
             )
             if stats["claimed"] or stats["expired"]:
                 log.info("dispatch: %s", dict(stats))
@@ -136,8 +149,9 @@ class Worker:
     def schedule(self, scheduler):
         for job_id, func, seconds in self.jobs():
             scheduler.add_job(
-                func,
+                _BackingOff(job_id, func, seconds),
                 "interval",
+                name=job_id,
                 seconds=seconds,
                 id=job_id,
                 max_instances=1,
@@ -157,19 +171,59 @@ class Worker:
     def _listen(self, dsn, scheduler):
         import psycopg
 
+        delay = 5.0
         while not self.stop.is_set():
             try:
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     conn.execute("LISTEN outbox")
+                    delay = 5.0
                     while not self.stop.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self.wake.set()
                             job = scheduler.get_job("dispatch_outbox")
                             if job is not None:
                                 job.modify(next_run_time=datetime.now(UTC))
-            except psycopg.Error:
-                log.warning("LISTEN connection lost; polling until it is back")
-                self.stop.wait(5)
+            except psycopg.Error as exc:
+                log.warning("LISTEN: %s; polling, next try in %.0f s", _first_line(exc), delay)
+                self.stop.wait(delay)
+                delay = min(60.0, delay * 2)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The error's kind and first line: no SQL, no parameters, no traceback."""
+    orig = getattr(exc, "orig", None) or exc
+    return f"{type(orig).__name__}: {(str(orig).splitlines() or [''])[0][:200]}"
+
+
+class _BackingOff:
+    """A scheduled job that, while the database is unreachable, logs one line per failure and
+    skips its runs for a while (the poll interval, doubling up to 60 s), instead of a traceback
+    on every tick. Other errors surface as they are."""
+
+    def __init__(self, name: str, func, seconds: float):
+        self.name, self.func, self.base = name, func, seconds
+        self.failures, self.until = 0, 0.0
+        self.__name__ = name  # APScheduler names the job after its function
+
+    def __call__(self):
+        if time.monotonic() < self.until:
+            return
+        try:
+            self.func()
+        except (OperationalError, InterfaceError) as exc:
+            self.failures += 1
+            delay = min(60.0, max(self.base, 0.5) * 2 ** (self.failures - 1))
+            self.until = time.monotonic() + delay
+            log.error(
+                "%s: database unavailable (%s); next try in %.1f s",
+                self.name,
+                _first_line(exc),
+                delay,
+            )
+            return
+        if self.failures:
+            log.warning("%s: database reachable again after %d failures", self.name, self.failures)
+            self.failures, self.until = 0, 0.0
 
 
 @click.command("worker")
@@ -180,14 +234,16 @@ def worker_command(once):
     if once:
         for _, func, _ in worker.jobs():
             func()
+        worker.close()
         return
     scheduler = BlockingScheduler(timezone=UTC)
     worker.schedule(scheduler)
 
     def shutdown(signum, frame):
-        log.info("worker %s: signal %s, finishing the send in flight", worker.worker_id, signum)
+        log.info("worker %s: signal %s, finishing the sends in flight", worker.worker_id, signum)
         worker.stop.set()
         scheduler.shutdown(wait=True)
+        worker.close()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
@@ -213,3 +269,4 @@ def dev_command(host, port):
     finally:
         worker.stop.set()
         scheduler.shutdown(wait=True)
+        worker.close()

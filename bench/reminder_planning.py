@@ -2,9 +2,10 @@
 sweep's cost with nothing due at 1,000 and at 100,000 patients; APScheduler's job count.
 
     BENCH_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/test \\
-        .venv/bin/python bench/reminder_planning.py [--patients 100000]
+        .venv/bin/python bench/reminder_planning.py [--patients 100000] [--smoke]
 
-WIPES the database it is given.
+WIPES the database it is given. `--smoke`: the same steps with 400 patients (seconds); figures
+printed, not asserted (CI).
 """
 
 import argparse
@@ -101,7 +102,7 @@ def plan_all(ids):
     return time.perf_counter() - started
 
 
-def sweep_cost(runs=50):
+def sweep_cost(runs):
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -117,7 +118,11 @@ def sweep_cost(runs=50):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--smoke", action="store_true", help="the same steps, small (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.patients = 400
+    first, runs = min(1000, args.patients // 2), 10 if args.smoke else 50
     app = create_app({"SQLALCHEMY_DATABASE_URI": URL, "SECRET_KEY": "bench"})
     rng = random.Random(7)
     with app.app_context():
@@ -131,18 +136,18 @@ def main():
         db.session.add(clinic)
         db.session.commit()
         clinic_id = clinic.id
-        small = add_patients(clinic_id, 1000, rng)
+        small = add_patients(clinic_id, first, rng)
         plan_all(small)
         db.session.execute(text("ANALYZE"))
-        sweep_small = sweep_cost()
+        sweep_small = sweep_cost(runs)
         rest = []
-        for _ in range(0, args.patients - 1000, 5000):  # in slices: keep the generator small
-            rest += add_patients(clinic_id, min(5000, args.patients - 1000 - len(rest)), rng)
+        for _ in range(0, args.patients - first, 5000):  # in slices: keep the generator small
+            rest += add_patients(clinic_id, min(5000, args.patients - first - len(rest)), rng)
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         elapsed = plan_all(rest)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         db.session.execute(text("ANALYZE"))
-        sweep_large = sweep_cost()
+        sweep_large = sweep_cost(runs)
         rows = db.session.scalar(select(func.count()).select_from(Reminder))
         plan_text = "\n".join(
             r[0]
@@ -162,7 +167,7 @@ def main():
         f"(before planning: {rss_before:.0f} MB)"
     )
     print(
-        f"release sweep, nothing due        1,000 patients: {sweep_small * 1000:.2f} ms; "
+        f"release sweep, nothing due        {first:,} patients: {sweep_small * 1000:.2f} ms; "
         f"{args.patients:,} patients: {sweep_large * 1000:.2f} ms "
         f"(ratio {sweep_large / sweep_small:.2f})"
     )

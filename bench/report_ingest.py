@@ -1,7 +1,7 @@
 """Benchmark: symptom-report ingest under gunicorn on PostgreSQL, and escalation latency.
 
     BENCH_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/test \\
-        .venv/bin/python bench/report_ingest.py [--seconds 10] [--threads 16]
+        .venv/bin/python bench/report_ingest.py [--seconds 10] [--threads 16] [--smoke]
 
 WIPES the database it is given. In one run:
 1. baseline: a minimal Flask endpoint doing one INSERT (bench/baseline_app.py), same gunicorn;
@@ -9,6 +9,7 @@ WIPES the database it is given. In one run:
    urgent one from a patient with no open alert, so each pages a nurse): reports/s and the ratio;
 3. paced at 50 reports/s with one worker process and the fake Twilio: the time from each urgent
    report's 201 to the fake Twilio receiving its page (p50, p99).
+`--smoke`: every step, small (a few seconds each); figures printed, not asserted (CI).
 """
 
 import argparse
@@ -152,11 +153,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--smoke", action="store_true", help="every step, small (CI)")
     args = parser.parse_args()
+    # Urgent reports come from patients with no open alert (one each), calm ones from the rest.
+    urgent_patients, calm_patients, paced = 1000, 200, 500
+    if args.smoke:
+        args.seconds, args.threads = 4, 4
+        urgent_patients, calm_patients, paced = 40, 10, 50
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": URL, "SECRET_KEY": SECRET, "JWT_SECRET_KEY": SECRET}
     )
-    tokens = reset_and_seed(app, 1200)
+    tokens = reset_and_seed(app, urgent_patients + calm_patients)
     fake_port = free_port()
     fake = start_fake(fake_port, validate=False)
     fake_url = f"http://127.0.0.1:{fake_port}"
@@ -183,7 +190,10 @@ def main():
             with lock:
                 k = next(counter)
             urgent = k % 5 == 0
-            token = tokens[(k // 5) % 1000] if urgent else tokens[1000 + k % 200]
+            if urgent:
+                token = tokens[(k // 5) % urgent_patients]
+            else:
+                token = tokens[urgent_patients + k % calm_patients]
             return json.dumps({"items": URGENT if urgent else CALM}), {
                 "Content-Type": "application/json",
                 "Authorization": f"Bearer {token}",
@@ -192,7 +202,7 @@ def main():
 
         ingest = Load(port, "/api/v1/me/symptom-reports", report, args.threads, args.seconds)
         rate = ingest.run()
-        latency = escalation_latency(app, port, tokens, fake_url, env)
+        latency = escalation_latency(app, port, tokens, fake_url, env, paced, urgent_patients)
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -205,9 +215,10 @@ def main():
     print(f"escalation latency at 50 reports/s: {latency}")
 
 
-def escalation_latency(app, port, tokens, fake_url, env):
-    """Paced 50 reports/s for 10 s (every fifth urgent, each from a patient with no open alert);
-    201 -> fake Twilio receives the page."""
+def escalation_latency(app, port, tokens, fake_url, env, count, urgent_patients):
+    """Paced 50 reports/s, `count` of them (every fifth urgent, each from a patient with no open
+    alert); 201 -> fake Twilio receives the page."""
+    calm_patients = len(tokens) - urgent_patients
     with app.app_context():
         db.session.execute(text("UPDATE alerts SET status = 'resolved'"))
         db.session.execute(text("TRUNCATE messages, alert_pages CASCADE"))
@@ -222,10 +233,10 @@ def escalation_latency(app, port, tokens, fake_url, env):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     answered = {}
     start = time.perf_counter()
-    for k in range(500):
+    for k in range(count):
         time.sleep(max(0, start + k / 50 - time.perf_counter()))
         urgent = k % 5 == 0
-        token = tokens[k // 5] if urgent else tokens[1000 + k % 200]
+        token = tokens[k // 5] if urgent else tokens[urgent_patients + k % calm_patients]
         conn.request(
             "POST",
             "/api/v1/me/symptom-reports",

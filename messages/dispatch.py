@@ -1,116 +1,263 @@
-"""One dispatcher cycle: claim due messages with a lease, commit, send each outside any
-transaction, record the outcome. Run by the worker; a cycle is its own unit of work and commits.
-"""
+"""The dispatcher: claim due messages with a lease (pages first), commit, keep up to
+`concurrency` requests to the provider in flight on sender threads, and record every outcome
+from this one thread, committing every `commit_every` outcomes. Run by the worker; a drain is
+its own unit of work and commits (the one exception to "the caller commits": it must, to
+lease before sending)."""
 
+import heapq
+import itertools
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from datetime import datetime, timedelta
 
-from messages import outbox
-from messages.gateways import PermanentError, TransientError
+from messages import outbox, outcomes, sending
+from messages.policy import DispatchSettings, OutboxPolicy
+from messages.sending import Item, Outcome
+from messages.throttle import Throttle
 
 log = logging.getLogger(__name__)
+MARGIN = timedelta(seconds=5)  # a request starts only if it ends this long before the lease
+EXPIRE_EVERY = 1.0  # seconds between sweeps for expired rows during a drain
+RECHECK = 0.25  # seconds between claims that found nothing, while sends are in flight
+TICK = 0.2  # the longest wait for a completion, so wake-ups and pauses are seen
 
 
-def dispatch_batch(
-    session,
-    gateway,
-    *,
-    now_fn: Callable[[], datetime],
-    worker_id: str,
-    policy: outbox.OutboxPolicy,
-    batch_size: int,
-    status_callback: str | None,
-    send_timeout: float,
-    stop: threading.Event | None = None,
-    commit_every: int = 10,
-) -> Counter:
-    """Claim and commit; then send one by one, committing the outcomes every `commit_every`
-    sends. A crash loses at most that many outcomes: those messages are sent again once their
-    lease runs out (the only duplicates), and none is lost."""
-    stats = Counter()
-    now = now_fn()
-    stats["expired"] = len(outbox.expire_stale(session, now=now, policy=policy))
-    claimed = outbox.claim_due(
-        session, now=now, limit=batch_size, worker_id=worker_id, policy=policy
-    )
-    work = [(m.id, m.to_phone, m.body) for m in claimed]
-    stats["claimed"] = len(work)
-    session.commit()
-    # Stop sending before the lease can run out mid-send, or another worker could send it too.
-    last_start = now + timedelta(seconds=policy.lease_seconds - send_timeout - 5)
-    for index, (message_id, to, body) in enumerate(work):
-        if (stop is not None and stop.is_set()) or now_fn() > last_start:
-            rest = [item[0] for item in work[index:]]
-            outbox.release(session, rest, worker_id=worker_id, now=now_fn())
-            session.commit()
-            stats["released"] += len(rest)
-            break
-        stats[
-            _send_one(
-                session,
-                gateway,
-                message_id,
-                to,
-                body,
-                worker_id=worker_id,
-                now_fn=now_fn,
-                policy=policy,
-                status_callback=status_callback,
+class Dispatcher:
+    """One drain. Sessions are not thread-safe: sender threads only make HTTP requests, and
+    every claim, outcome and commit happens here."""
+
+    def __init__(
+        self,
+        session,
+        gateway,
+        pool: Executor,
+        *,
+        now_fn: Callable[[], datetime],
+        worker_id: str,
+        policy: OutboxPolicy,
+        settings: DispatchSettings,
+        throttle: Throttle,
+        stop: threading.Event | None = None,
+        wake: threading.Event | None = None,
+    ):
+        self.session, self.gateway, self.pool = session, gateway, pool
+        self.now_fn, self.worker_id, self.policy = now_fn, worker_id, policy
+        self.settings, self.throttle, self.stop, self.wake = settings, throttle, stop, wake
+        self.backlog: list[tuple[int, int, Item]] = []  # leased, not started: a heap by lane
+        self.in_flight: dict[Future, Item] = {}
+        self.order = itertools.count()
+        self.uncommitted, self.stats = 0, Counter()
+        self.sent: list[tuple[int, str, datetime]] = []  # sent, to be recorded at the commit
+        self.next_expiry = self.next_claim = 0.0
+        # Under a send rate limit, lease no more than half the lease can send.
+        window = policy.lease_seconds - settings.send_timeout - MARGIN.total_seconds()
+        rate_bound = int(throttle.max_mps * window / 2) if throttle.max_mps else None
+        self.target = max(1, min(settings.batch_size, rate_bound or settings.batch_size))
+
+    def drain(self, *, refill: bool = True) -> Counter:
+        """Send until nothing is due, or told to stop; `refill=False`: one claim's worth."""
+        try:
+            self._claim(self.target)
+            while not self._stopping():
+                if refill:
+                    self._refill()
+                pause = self._start()
+                if not self.in_flight and not self.backlog:
+                    if refill and (self._claim(self.target) or self._woken()):
+                        continue
+                    break
+                self._collect(pause)
+            self._wind_down()
+        except BaseException:
+            wait(list(self.in_flight))  # no thread outlives the drain that started it
+            raise
+        return self.stats
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def _woken(self) -> bool:
+        return self.wake is not None and self.wake.is_set()
+
+    def _refill(self) -> None:
+        """A wake-up (PostgreSQL NOTIFY) claims pages at once; the backlog is topped up when it
+        runs lower than the requests allowed in flight."""
+        if self._woken():
+            self.wake.clear()
+            self._claim(self.settings.batch_size, max_priority=0)
+        low = len(self.backlog) < self.throttle.in_flight_allowed()
+        if low and time.monotonic() >= self.next_claim:
+            if not self._claim(self.target - len(self.backlog)):
+                self.next_claim = time.monotonic() + RECHECK
+
+    def _claim(self, limit: int, max_priority: int | None = None) -> int:
+        """Expire what is too old (at most once a second), lease up to `limit` rows, commit."""
+        now, taken = self.now_fn(), 0
+        if time.monotonic() >= self.next_expiry:
+            taken = len(outbox.expire_stale(self.session, now=now, policy=self.policy))
+            self.stats["expired"] += taken
+            self.next_expiry = time.monotonic() + EXPIRE_EVERY
+        rows = outbox.claim_due(
+            self.session,
+            now=now,
+            limit=max(0, limit),
+            worker_id=self.worker_id,
+            policy=self.policy,
+            max_priority=max_priority,
+        )
+        items = [_item(m) for m in rows]  # read before the commit expires the rows
+        self._commit()  # leased before anything is sent
+        for item in items:
+            self._push(item)
+        self.stats["claimed"] += len(items)
+        return taken + len(items)
+
+    def _push(self, item: Item) -> None:
+        if not item.order:
+            item.order = next(self.order) + 1
+        heapq.heappush(self.backlog, (item.priority, item.order, item))
+
+    def _start(self) -> float:
+        """Start requests, pages first, while slots, the rate and the throttle allow; returns how
+        long until the next may start. A request that could outlive its lease is not started."""
+        slack = timedelta(seconds=self.settings.send_timeout) + MARGIN
+        while self.backlog and len(self.in_flight) < self.throttle.in_flight_allowed():
+            item = self.backlog[0][2]
+            pause = self.throttle.wait(sending=not item.lookup)
+            if pause > 0:
+                return pause
+            heapq.heappop(self.backlog)
+            if self.now_fn() + slack > item.lease_end:
+                self._release([item])
+                continue
+            if not item.lookup:
+                self.throttle.take()
+            future = self.pool.submit(
+                sending.run, self.gateway, item, self.settings.status_callback
             )
-        ] += 1
-        if (index + 1) % commit_every == 0:
-            session.commit()
-    session.commit()
-    return stats
+            self.in_flight[future] = item
+        return 0.0
 
+    def _collect(self, pause: float) -> None:
+        timeout = min(TICK, pause) if pause > 0 else TICK
+        if not self.in_flight:
+            if self.stop is not None:
+                self.stop.wait(timeout)
+            else:
+                time.sleep(timeout)
+            return
+        done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            self._record(self.in_flight.pop(future), future.result())
 
-def _send_one(
-    session, gateway, message_id, to, body, *, worker_id, now_fn, policy, status_callback
-) -> str:
-    try:
-        sid = gateway.send(to=to, body=body, status_callback=status_callback)
-    except TransientError as exc:
-        log.info("message %s: transient failure %s", message_id, exc.code or exc)
-        outcome = outbox.record_retry(
-            session,
-            message_id,
-            worker_id=worker_id,
-            code=exc.code,
-            error=str(exc),
-            now=now_fn(),
-            policy=policy,
+    def _record(self, item: Item, outcome: Outcome) -> None:
+        now = self.now_fn()
+        if outcome.kind == "throttled":  # nothing written, no attempt burned: later, slower
+            strikes = self.throttle.strikes
+            pause = self.throttle.throttled(outcome.retry_after)
+            if self.throttle.strikes != strikes:
+                log.info("Twilio throttled (%s): pausing %.1f s", outcome.code, pause)
+            self.stats["throttled"] += 1
+            self._push(item)
+            return
+        if outcome.kind in ("sent", "found"):
+            self.throttle.succeeded()
+        if outcome.kind == "sent":
+            self.sent.append((item.id, outcome.sid, now))  # written at the next commit
+        elif outcome.kind == "found":
+            self._found(item, outcome.sids, now)
+        elif outcome.kind == "transient":
+            self._retry(item, outcome, now)
+        else:
+            self._failed(item, outcome, now)
+        self.uncommitted += 1
+        if self.uncommitted >= self.settings.commit_every:
+            self._commit()
+
+    def _found(self, item: Item, sids: list[str], now: datetime) -> None:
+        self._write_sent()  # a SID just sent must count as taken
+        sid = sids and outcomes.record_found(
+            self.session, item.id, worker_id=self.worker_id, sids=sids, now=now
         )
-        return "dead" if outcome == "dead" else "retried"
-    except PermanentError as exc:
-        log.warning("message %s: permanent failure %s", message_id, exc.code)
-        outbox.record_failure(
-            session,
-            message_id,
-            worker_id=worker_id,
-            code=exc.code,
-            error=str(exc),
-            now=now_fn(),
-            policy=policy,
+        if sid:
+            log.info("message %s: found at Twilio as %s, not sent again", item.id, sid)
+            self.stats["found"] += 1
+            return
+        item.looked_up = True  # Twilio has no such message: send it
+        self._push(item)
+
+    def _retry(self, item: Item, outcome: Outcome, now: datetime) -> None:
+        code = item.unknown if item.lookup else outcome.code  # a failed lookup: still unknown
+        error = f"lookup: {outcome.error}" if item.lookup else outcome.error
+        log.info("message %s: transient failure %s", item.id, code or error)
+        result = outcomes.record_retry(
+            self.session,
+            item.id,
+            worker_id=self.worker_id,
+            code=code,
+            error=error,
+            now=now,
+            policy=self.policy,
         )
-        return "failed"
-    if not outbox.record_sent(session, message_id, worker_id=worker_id, sid=sid, now=now_fn()):
-        log.warning("message %s: sent as %s after its lease was lost", message_id, sid)
-        return "sent_after_lease_lost"
-    return "sent"
+        self.stats["dead" if result == "dead" else "retried"] += 1
+
+    def _failed(self, item: Item, outcome: Outcome, now: datetime) -> None:
+        if item.lookup:  # the lookup was refused: Twilio cannot tell, so send
+            log.warning("message %s: lookup refused (%s), sending", item.id, outcome.code)
+            item.looked_up = True
+            self._push(item)
+            return
+        log.warning("message %s: permanent failure %s", item.id, outcome.code)
+        outcomes.record_failure(
+            self.session,
+            item.id,
+            worker_id=self.worker_id,
+            code=outcome.code,
+            error=outcome.error,
+            now=now,
+            policy=self.policy,
+        )
+        self.stats["failed"] += 1
+
+    def _release(self, items: list[Item]) -> None:
+        ids = [item.id for item in items]
+        outcomes.release(self.session, ids, worker_id=self.worker_id, now=self.now_fn())
+        self.stats["released"] += len(ids)
+
+    def _wind_down(self) -> None:
+        """Let the requests in flight finish and record them; give back the unstarted leases."""
+        while self.in_flight:
+            self._collect(0.0)
+        self._release([entry[2] for entry in self.backlog])
+        self.backlog.clear()
+        self._commit()
+
+    def _write_sent(self) -> None:
+        if not self.sent:
+            return
+        recorded = set(outcomes.record_sent_many(self.session, self.sent, worker_id=self.worker_id))
+        for message_id, sid, _ in self.sent:
+            if message_id not in recorded:
+                log.warning("message %s: sent as %s after its lease was lost", message_id, sid)
+        self.stats["sent"] += len(recorded)
+        self.stats["sent_after_lease_lost"] += len(self.sent) - len(recorded)
+        self.sent = []
+
+    def _commit(self) -> None:
+        self._write_sent()
+        self.session.commit()
+        self.uncommitted = 0
 
 
-def drain(session, gateway, *, stop=None, wake=None, max_batches=1000, **kwargs) -> Counter:
-    """Dispatch batches until nothing is due (or told to stop)."""
-    total = Counter()
-    for _ in range(max_batches):
-        if wake is not None:
-            wake.clear()
-        stats = dispatch_batch(session, gateway, stop=stop, **kwargs)
-        total.update(stats)
-        idle = stats["claimed"] == 0 and stats["expired"] == 0
-        if (stop is not None and stop.is_set()) or (idle and not (wake and wake.is_set())):
-            break
-    return total
+def _item(m) -> Item:
+    unknown = m.error_code if m.error_code in outbox.OUTCOME_UNKNOWN else None
+    return Item(m.id, m.to_phone, m.body, m.priority, m.created_at, m.lease_expires_at, unknown)
+
+
+def drain(session, gateway, pool: Executor, **kwargs) -> Counter:
+    """Dispatch until nothing is due (or told to stop)."""
+    return Dispatcher(session, gateway, pool, **kwargs).drain()

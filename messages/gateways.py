@@ -1,13 +1,19 @@
 """The seam between the outbox and an SMS provider: Twilio, or the console (the default)."""
 
 import logging
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from email.utils import parsedate_to_datetime
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 log = logging.getLogger(__name__)
 # Twilio's HTTP client logs request bodies at INFO: keep numbers and texts out of the logs.
@@ -15,6 +21,9 @@ logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 # Twilio error codes that no retry can fix (clinical escalations move to the next person).
 PERMANENT_CODES = {21211, 21408, 21610, 21614}
+TRIAL_PREFIX = "Sent from your Twilio trial account - "
+LOOKUP_SKEW = timedelta(minutes=2)  # our clock against Twilio's
+LOOKUP_LIMIT = 1000  # records read at most per lookup, newest first, 100 a page
 
 
 class SendError(Exception):
@@ -24,7 +33,16 @@ class SendError(Exception):
 
 
 class TransientError(SendError):
-    """Worth retrying: rate limits, 5xx, timeouts, connection resets, our credentials."""
+    """Worth retrying: 5xx, timeouts, connection resets, our credentials."""
+
+
+class Throttled(TransientError):
+    """429 / 20429: too many requests at once. Slow down (for `retry_after` seconds when Twilio
+    says); the message itself did nothing wrong."""
+
+    def __init__(self, message: str, code: str | None = None, retry_after: float | None = None):
+        super().__init__(message, code)
+        self.retry_after = retry_after
 
 
 class PermanentError(SendError):
@@ -40,6 +58,32 @@ class ConsoleGateway:
         log.warning("console SMS %s to %s: %s", sid, to, body)
         return sid
 
+    def find_sent(self, *, to: str, body: str, since: datetime) -> list[str]:
+        return []  # the console never leaves an outcome unknown
+
+
+class PooledHttpClient(TwilioHttpClient):
+    """The SDK's requests-based client with a connection pool as large as the sends in flight
+    (the SDK mounts min(32, cores + 4) for https and requests' 10 for http, and a full pool
+    opens a new connection per request), remembering each thread's last response headers:
+    the SDK's exceptions drop `Retry-After`."""
+
+    def __init__(self, *, timeout: float, pool_size: int):
+        super().__init__(pool_connections=True, timeout=timeout)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        for prefix in ("https://", "http://"):
+            self.session.mount(prefix, adapter)
+        self._last = threading.local()
+
+    def request(self, *args, **kwargs):
+        self._last.headers = {}
+        response = super().request(*args, **kwargs)
+        self._last.headers = response.headers
+        return response
+
+    def retry_after(self) -> float | None:
+        return retry_after_seconds(getattr(self._last, "headers", {}).get("Retry-After"))
+
 
 @dataclass
 class TwilioGateway:
@@ -49,12 +93,13 @@ class TwilioGateway:
     messaging_service_sid: str | None = None
     timeout: float = 10.0
     api_base_url: str | None = None  # tests point the real SDK at a fake Twilio
+    pool_size: int = 32  # at least the sends in flight (OUTBOX_CONCURRENCY)
 
     def __post_init__(self):
         if not (self.from_number or self.messaging_service_sid):
             raise ValueError("Twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
-        http = TwilioHttpClient(timeout=self.timeout, pool_connections=True)
-        self.client = Client(self.account_sid, self.auth_token, http_client=http)
+        self.http = PooledHttpClient(timeout=self.timeout, pool_size=self.pool_size)
+        self.client = Client(self.account_sid, self.auth_token, http_client=self.http)
         if self.api_base_url:
             self.client.api.base_url = self.api_base_url
 
@@ -67,22 +112,88 @@ class TwilioGateway:
         kwargs = {"to": to, "body": body, **sender}
         if status_callback:
             kwargs["status_callback"] = status_callback
-        try:
+        with self._errors():
             return self.client.messages.create(**kwargs).sid
-        except TwilioRestException as exc:
-            raise classify(exc.status, exc.code) from exc
-        except (requests.RequestException, TwilioException) as exc:
-            raise TransientError(type(exc).__name__) from exc
+
+    def find_sent(self, *, to: str, body: str, since: datetime) -> list[str]:
+        """SIDs, newest first, of messages Twilio accepted from us to `to` with this body since
+        `since`: a send whose answer never came may have been accepted. Lists Messages by To and
+        DateSent (a GMT day), reading newest first until older than `since`."""
+        earliest = since - LOOKUP_SKEW
+        day = datetime.combine(earliest.astimezone(UTC).date(), time(0), UTC)
+        found = []
+        with self._errors():
+            for m in self.client.messages.stream(
+                to=to, date_sent_after=day, page_size=100, limit=LOOKUP_LIMIT
+            ):
+                if (m.date_sent or m.date_created or earliest) < earliest:
+                    break
+                if self._ours(m) and m.body in (body, TRIAL_PREFIX + body):
+                    found.append(m.sid)
+        return found
+
+    def _ours(self, m) -> bool:
+        if not (m.direction or "").startswith("outbound"):
+            return False
+        if self.messaging_service_sid:
+            return m.messaging_service_sid == self.messaging_service_sid
+        return m.from_ == self.from_number
+
+    def _errors(self):
+        return _twilio_errors(self.http)
 
 
-def classify(status: int, code: int | None) -> SendError:
+@contextmanager
+def _twilio_errors(http: PooledHttpClient):
+    """Map what the SDK raises to what the outbox should do with the message."""
+    try:
+        yield
+    except TwilioRestException as exc:
+        raise classify(exc.status, exc.code, http.retry_after()) from exc
+    except requests.RequestException as exc:
+        raise transport_error(exc) from exc
+    except TwilioException as exc:
+        raise TransientError(type(exc).__name__) from exc
+
+
+def classify(status: int, code: int | None, retry_after: float | None = None) -> SendError:
     """Map a Twilio REST error to what the outbox should do with the message."""
     text = f"HTTP {status}"
     if code in PERMANENT_CODES:
         return PermanentError(text, str(code))
-    if status == 429 or status >= 500 or status in (401, 403) or code == 20429:
+    if status == 429 or code == 20429:
+        return Throttled(text, str(code or status), retry_after)
+    if status >= 500 or status in (401, 403):
         return TransientError(text, str(code) if code else str(status))
     return PermanentError(text, str(code) if code else str(status))
+
+
+def transport_error(exc: requests.RequestException) -> TransientError:
+    """No HTTP answer. Whether Twilio got the request is unknown unless the connection was
+    never made: those outcomes are coded `timeout` / `connection_lost` (looked up before any
+    resend)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return TransientError("connect timeout", "connect_timeout")
+    if isinstance(exc, requests.Timeout):
+        return TransientError("no answer in time", "timeout")
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(reason, NewConnectionError):
+        return TransientError("connection refused")
+    return TransientError(type(exc).__name__, "connection_lost")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` as seconds: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
 def gateway_from_config(config: dict):
@@ -96,5 +207,6 @@ def gateway_from_config(config: dict):
             messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"],
             timeout=config["TWILIO_HTTP_TIMEOUT"],
             api_base_url=config["TWILIO_API_BASE_URL"],
+            pool_size=config["OUTBOX_CONCURRENCY"],
         )
     raise ValueError(f"unknown SMS_GATEWAY {config['SMS_GATEWAY']!r}")

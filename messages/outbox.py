@@ -1,21 +1,27 @@
-"""The outbox: enqueue in the caller's transaction, claim with a lease, record what happened.
+"""The outbox: enqueue in the caller's transaction, claim with a lease (pages first), expire.
 
 Nothing here commits or sends; `messages.dispatch` drives the claim -> commit -> send -> record
-cycle, and each purpose may register a failure hook (the escalation engine moves to the next
-person when a page cannot be delivered).
+cycle (`messages.outcomes` records what happened), and each purpose may register a failure hook
+(the escalation engine moves to the next person when a page cannot be delivered).
 """
 
-import random
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from messages.policy import OutboxPolicy
 from models import Message, SmsOptOut
 from models.errors import Conflict
+from models.messages import PRIORITY
+
+__all__ = ["OutboxPolicy", "claim_due", "enqueue", "expire_stale", "on_failure", "requeue"]
+
+# error_code values saying the last attempt's outcome is unknown (Twilio may have accepted it):
+# such a message is looked up at Twilio before it is sent again.
+OUTCOME_UNKNOWN = ("timeout", "connection_lost", "lease_expired")
 
 FailureHook = Callable[..., None]
 _failure_hooks: dict[str, list[FailureHook]] = defaultdict(list)
@@ -23,7 +29,8 @@ _failure_hooks: dict[str, list[FailureHook]] = defaultdict(list)
 
 def on_failure(purpose: str):
     """Register `hook(session, message, now, policy)`: called once when a message of this purpose
-    cannot be delivered (permanent error, dead-lettered, expired, opted out, undelivered)."""
+    cannot be delivered (permanent error, dead-lettered, expired, opted out, undelivered). The
+    policy is the configured one, for whatever the hook queues in turn."""
 
     def register(hook: FailureHook) -> FailureHook:
         if hook not in _failure_hooks[purpose]:
@@ -42,40 +49,9 @@ def remove_failure_hook(purpose: str, hook: FailureHook) -> None:
         _failure_hooks[purpose].remove(hook)
 
 
-def run_failure_hooks(session, message: Message, now: datetime, policy: "OutboxPolicy") -> None:
-    """`policy` is the deployment's outbox policy: what the hook queues in turn obeys it."""
+def run_failure_hooks(session, message: Message, now: datetime, policy: OutboxPolicy) -> None:
     for hook in _failure_hooks.get(message.purpose, ()):
         hook(session, message, now, policy)
-
-
-@dataclass(frozen=True)
-class OutboxPolicy:
-    max_attempts: int = 8
-    backoff_base_seconds: float = 5.0
-    backoff_cap_seconds: float = 900.0
-    lease_seconds: int = 60
-    max_age: dict = field(
-        default_factory=lambda: {
-            "reminder": timedelta(hours=24),
-            "escalation": timedelta(hours=2),
-            "system": timedelta(hours=24),
-        }
-    )
-
-    @classmethod
-    def from_config(cls, config: dict) -> "OutboxPolicy":
-        return cls(
-            max_attempts=config["OUTBOX_MAX_ATTEMPTS"],
-            backoff_base_seconds=config["OUTBOX_BACKOFF_BASE_SECONDS"],
-            backoff_cap_seconds=config["OUTBOX_BACKOFF_CAP_SECONDS"],
-            lease_seconds=config["OUTBOX_LEASE_SECONDS"],
-            max_age={k: timedelta(minutes=v) for k, v in config["SMS_MAX_AGE_MINUTES"].items()},
-        )
-
-    def backoff(self, attempts: int) -> timedelta:
-        """Capped exponential backoff with full jitter."""
-        ceiling = min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (attempts - 1))
-        return timedelta(seconds=random.uniform(0, ceiling))
 
 
 def enqueue(
@@ -98,6 +74,7 @@ def enqueue(
     values = dict(
         clinic_id=clinic_id,
         purpose=purpose,
+        priority=PRIORITY[purpose],
         recipient_type=recipient_type,
         recipient_id=recipient_id,
         to_phone=to_phone,
@@ -128,19 +105,23 @@ def expire_stale(session, *, now: datetime, policy: OutboxPolicy) -> list[Messag
         )
     ).all()
     for message in stale:
-        _finish(session, message, "expired", now, policy, code="expired")
+        finish(session, message, "expired", now, policy, code="expired")
     return stale
 
 
-def claim_due(session, *, now: datetime, limit: int, worker_id: str, policy: OutboxPolicy):
-    """Lease due messages (and ones whose lease ran out) to this worker; the caller commits
-    before sending. Messages to opted-out numbers are closed here instead."""
-    due = or_(
-        and_(Message.status == "queued", Message.next_attempt_at <= now),
-        and_(Message.status == "sending", Message.lease_expires_at < now),
-    )
-    stmt = select(Message).where(due).order_by(Message.next_attempt_at, Message.id).limit(limit)
-    rows = session.scalars(_lock(session, stmt)).all()
+def claim_due(
+    session,
+    *,
+    now: datetime,
+    limit: int,
+    worker_id: str,
+    policy: OutboxPolicy,
+    max_priority: int | None = None,
+) -> list[Message]:
+    """Lease due messages (and ones whose lease ran out) to this worker, pages first; the caller
+    commits before sending. Messages to opted-out numbers are closed here instead. A message
+    taken over from a lapsed lease is marked `lease_expired`: its outcome is unknown."""
+    rows = _due(session, now, limit, max_priority)
     opted_out = set(
         session.scalars(
             select(SmsOptOut.phone).where(SmsOptOut.phone.in_({m.to_phone for m in rows}))
@@ -149,8 +130,10 @@ def claim_due(session, *, now: datetime, limit: int, worker_id: str, policy: Out
     claimed = []
     for message in rows:
         if message.to_phone in opted_out:
-            _finish(session, message, "opted_out", now, policy, code="opted_out")
+            finish(session, message, "opted_out", now, policy, code="opted_out")
             continue
+        if message.status == "sending":
+            message.error_code = "lease_expired"
         message.status = "sending"
         message.leased_by = worker_id
         message.lease_expires_at = now + timedelta(seconds=policy.lease_seconds)
@@ -160,86 +143,35 @@ def claim_due(session, *, now: datetime, limit: int, worker_id: str, policy: Out
     return claimed
 
 
+def _due(session, now, limit, max_priority) -> list[Message]:
+    """Two index range scans on ix_messages_claim (status, priority, next_attempt_at, id): the
+    lapsed leases (few), and the queued rows in lane order; then the first `limit` of both."""
+    order = (Message.priority, Message.next_attempt_at, Message.id)
+    lapsed = select(Message).where(Message.status == "sending", Message.lease_expires_at < now)
+    queued = select(Message).where(Message.status == "queued", Message.next_attempt_at <= now)
+    if max_priority is not None:
+        lapsed = lapsed.where(Message.priority <= max_priority)
+        queued = queued.where(Message.priority <= max_priority)
+    rows = list(session.scalars(_lock(session, lapsed.order_by(*order).limit(limit))))
+    rows += session.scalars(_lock(session, queued.order_by(*order).limit(limit)))
+    rows.sort(key=lambda m: (m.priority, m.next_attempt_at, m.id))
+    return rows[:limit]  # any extra rows stay locked only until the caller's commit
+
+
 def _lock(session, stmt):
     if session.get_bind().dialect.name == "postgresql":
         return stmt.with_for_update(skip_locked=True)
     return stmt  # SQLite: one dispatcher, and SQLite serialises writers
 
 
-def _leased(session, message_id: int, worker_id: str) -> Message | None:
-    """The message, if this worker still holds its lease."""
-    message = session.get(Message, message_id, with_for_update=True)
-    if message is None or message.status != "sending" or message.leased_by != worker_id:
-        return None
-    return message
-
-
-def _finish(session, message, status, now, policy, *, code=None, error=None):
+def finish(session, message, status, now, policy, *, code=None, error=None):
+    """Close a message for good; anything but `sent` runs the purpose's failure hooks."""
     message.status = status
     message.error_code, message.error_message = code, (error or "")[:200] or None
     message.leased_by = message.lease_expires_at = None
     message.updated_at = now
     if status != "sent":
         run_failure_hooks(session, message, now, policy)
-
-
-def record_sent(session, message_id: int, *, worker_id: str, sid: str, now: datetime) -> bool:
-    """One UPDATE guarded by the lease (the hot path: no read first)."""
-    result = session.execute(
-        update(Message)
-        .where(
-            Message.id == message_id, Message.status == "sending", Message.leased_by == worker_id
-        )
-        .values(
-            status="sent",
-            twilio_sid=sid,
-            sent_at=now,
-            updated_at=now,
-            error_code=None,
-            error_message=None,
-            leased_by=None,
-            lease_expires_at=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
-def record_retry(session, message_id, *, worker_id, code, error, now, policy) -> str | None:
-    """A transient failure: retry later with backoff, or dead-letter when attempts run out."""
-    message = _leased(session, message_id, worker_id)
-    if message is None:
-        return None
-    if message.attempts >= policy.max_attempts:
-        _finish(session, message, "dead", now, policy, code=code, error=error)
-        return "dead"
-    message.status = "queued"
-    message.error_code, message.error_message = code, error[:200]
-    message.next_attempt_at = now + policy.backoff(message.attempts)
-    message.leased_by = message.lease_expires_at = None
-    message.updated_at = now
-    return "queued"
-
-
-def record_failure(session, message_id, *, worker_id, code, error, now, policy) -> bool:
-    """A permanent failure: the row keeps its reason and the purpose's hook runs."""
-    message = _leased(session, message_id, worker_id)
-    if message is None:
-        return False
-    if code == "21610":  # Twilio: the recipient has unsubscribed (replied STOP)
-        record_opt_out(session, message.to_phone, now=now, source="twilio_21610")
-    _finish(session, message, "failed", now, policy, code=code, error=error)
-    return True
-
-
-def release(session, message_ids, *, worker_id: str, now: datetime) -> None:
-    """Give back leases not yet used (shutdown): the attempt did not happen."""
-    for message_id in message_ids:
-        message = _leased(session, message_id, worker_id)
-        if message is not None:
-            message.status, message.attempts = "queued", message.attempts - 1
-            message.leased_by = message.lease_expires_at = None
-            message.updated_at = now
 
 
 def record_opt_out(session, phone: str, *, now: datetime, source: str) -> None:
@@ -249,11 +181,13 @@ def record_opt_out(session, phone: str, *, now: datetime, source: str) -> None:
 
 def requeue(message: Message, *, now: datetime) -> None:
     """An admin's retry of a dead, failed or expired message: a fresh start, with as long to
-    live as it had at first."""
+    live as it had at first (and still looked up first if its last attempt's outcome is
+    unknown)."""
     if message.status not in ("dead", "failed", "expired"):
         raise Conflict(f"Only dead, failed or expired messages are retried, not {message.status}.")
     lifetime = message.expires_at - message.created_at
     message.status, message.attempts, message.next_attempt_at = "queued", 0, now
     message.expires_at = max(message.expires_at, now + lifetime)
-    message.error_code = message.error_message = None
+    if message.error_code not in OUTCOME_UNKNOWN:
+        message.error_code = message.error_message = None
     message.updated_at = now

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from messages.outbox import run_failure_hooks
+from messages.outbox import OutboxPolicy, run_failure_hooks
 from models import Message
 
 # Twilio's statuses by progress. A callback only ever moves a message forward: a late `sent`
@@ -29,7 +29,9 @@ OURS = {
 CLOSED = ("dead", "expired", "opted_out")  # never handed to Twilio for good
 
 
-def apply_status(session, *, sid: str, status: str, error_code: str | None, now: datetime, policy):
+def apply_status(
+    session, *, sid: str, status: str, error_code: str | None, now: datetime, policy: OutboxPolicy
+):
     """Return the message (None for an unknown SID) after applying the callback, if it moves
     the message forward. A failure reaches the purpose's failure hook exactly once."""
     message = session.scalars(

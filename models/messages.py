@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import db, utcnow
 
 PURPOSES = ("reminder", "escalation", "system")
+# The claim's lanes, lowest first: a page is claimed and sent before anything else is, by every
+# worker, whatever is queued (issue 9).
+PRIORITY = {"escalation": 0, "system": 1, "reminder": 2}
 STATUSES = (
     "queued",
     "sending",
@@ -27,11 +30,14 @@ class Message(db.Model):
     """One SMS. Written in the caller's transaction; sent later by a worker. Never deleted."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_due", "status", "next_attempt_at"),)
+    # Serves the claim: `status = 'queued' AND next_attempt_at <= now ORDER BY priority,
+    # next_attempt_at, id`, and the lapsed-lease lookup on the `status` prefix.
+    __table_args__ = (Index("ix_messages_claim", "status", "priority", "next_attempt_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(SmallInteger)  # PRIORITY[purpose]
     recipient_type: Mapped[str] = mapped_column(String(8))  # patient | staff | number
     recipient_id: Mapped[int | None]
     to_phone: Mapped[str] = mapped_column(String(16))

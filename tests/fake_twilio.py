@@ -2,23 +2,29 @@
 
 Every request is validated against Twilio's own OpenAPI description (the trimmed copy in
 tests/fixtures), plus the `x-twilio.conditional` rules generic validators skip (From or
-MessagingServiceSid; Body, MediaUrl or ContentSid). Faults are scripted per request or per number.
+MessagingServiceSid; Body, MediaUrl or ContentSid); so is every answer of the fake itself.
+It behaves like the real thing where that matters here: it answers after a latency (fixed, or
+jittered), accepts a message before a slow answer (a client that times out has still sent it),
+lists Messages by To and DateSent, and plays scripted faults per request, per number, or for
+every request during an outage.
 """
 
 import base64
 import copy
 import json
+import random
 import re
 import threading
 import time
-import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openapi_core import OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
-from werkzeug.serving import WSGIRequestHandler, make_server
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.wrappers import Request, Response
+
+from tests import fake_twilio_messages as records
+from tests.fake_twilio_http import KeepAliveServer
 
 SPEC_FILE = Path(__file__).parent / "fixtures" / "twilio_messages_openapi.json"
 PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
@@ -27,27 +33,42 @@ AUTH_TOKEN = "fake-auth-token-0123456789abcdef"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
-        pass
-
-
 @dataclass
 class Fault:
+    """An answer other than a prompt success. With status < 400 the message is accepted and the
+    answer comes `delay` seconds later (past the client's timeout: a timeout that still sent);
+    with an error status nothing is accepted and the error comes after `delay`."""
+
     status: int
     code: int | None = None
-    delay: float = 0.0  # seconds to stall before answering (a timeout when > client timeout)
+    delay: float = 0.0
+    headers: dict = field(default_factory=dict)  # e.g. {"Retry-After": "2"}
 
 
 class FakeTwilio:
-    def __init__(self, account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, port=0, validate=True):
+    def __init__(
+        self,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        port=0,
+        validate=True,
+        latency=0.0,
+        jitter=0.0,
+    ):
         self.account_sid, self.auth_token, self.validate = account_sid, auth_token, validate
+        self.latency, self.jitter = latency, jitter  # seconds, both ways together
         self.lock = threading.Lock()
         self.received: list[dict] = []  # every accepted message, in arrival order
         self.errors: list[str] = []  # every request that Twilio would have refused
-        self.script: list[Fault] = []  # faults for the next requests, in order
+        self.requests: list[dict] = []  # every request: when, method, To, status answered
+        self.script: list[Fault] = []  # faults for the next message creations, in order
         self.by_number: dict[str, Fault] = {}  # a fault for every message to a number
-        self.server = make_server("127.0.0.1", port, self, threaded=True, request_handler=_Quiet)
+        # While set, every request gets this answer (status < 400: a slow Twilio that still
+        # accepts each message, answering `delay` seconds late).
+        self.outage: Fault | None = None
+        self.active = self.peak = 0  # requests being answered now, and the most at once
+        self.ports: set[str] = set()  # client ports seen: one per connection
+        self.server = KeepAliveServer(port, self.respond)
         self.base_url = f"http://127.0.0.1:{self.server.server_port}"
         spec = json.loads(SPEC_FILE.read_text())
         spec["servers"] = [{"url": self.base_url}]
@@ -67,6 +88,7 @@ class FakeTwilio:
 
     def __exit__(self, *exc):
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join()
 
     # -- what the tests look at ------------------------------------------------------------
@@ -84,35 +106,52 @@ class FakeTwilio:
         return False
 
     # -- the HTTP side -----------------------------------------------------------------------
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        return self.handle(request)(environ, start_response)
+    def respond(self, request: Request) -> Response:
+        seen = {"at": time.time(), "method": request.method, "to": request.values.get("To")}
+        with self.lock:
+            self.requests.append(seen)  # in arrival order; the status once answered
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            self.ports.add(request.environ.get("REMOTE_PORT"))
+        try:
+            response = self.handle(request)
+        finally:
+            with self.lock:
+                self.active -= 1
+        seen["status"] = response.status_code
+        return response
 
     def _refuse(self, status, code, message):
         with self.lock:
             self.errors.append(f"{code}: {message}")
         return self._error(status, code, message)
 
-    def _error(self, status, code, message):
+    def _error(self, status, code, message, headers=None):
         body = {
             "code": code,
             "message": message,
             "status": status,
             "more_info": f"https://www.twilio.com/docs/errors/{code}",
         }
-        return Response(json.dumps(body), status=status, content_type="application/json")
+        return Response(
+            json.dumps(body), status=status, content_type="application/json", headers=headers
+        )
 
-    def _check(self, request) -> Response | None:
+    def _authorised(self, request) -> bool:
         expected = (
             "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         )
-        if request.headers.get("Authorization") != expected:
-            return self._refuse(401, 20003, "Authenticate")
+        return request.headers.get("Authorization") == expected
+
+    def _invalid(self, request) -> Response | None:
         try:
             if self.validate:
                 self.openapi.validate_request(WerkzeugOpenAPIRequest(request))
         except Exception as exc:  # any validation error is a refusal Twilio would make
             return self._refuse(400, 21601, f"invalid request: {exc}")
+        return None
+
+    def _check_create(self, request) -> Response | None:
         form = request.form
         unknown = set(form) - self.properties
         if unknown:
@@ -127,50 +166,72 @@ class FakeTwilio:
             return self._refuse(400, 21617, "Body exceeds 1600 characters")
         return None
 
+    def _wait(self, share: float) -> None:
+        """`share` of a latency drawn from [latency - jitter, latency + jitter]."""
+        if self.latency or self.jitter:
+            spread = random.uniform(-self.jitter, self.jitter)
+            time.sleep(max(0.0, (self.latency + spread) * share))
+
     def handle(self, request) -> Response:
         if request.method == "GET" and request.path == "/_received":  # for benchmarks
             with self.lock:
                 return Response(json.dumps(self.received), content_type="application/json")
-        if request.method != "POST" or not re.fullmatch(
+        if not re.fullmatch(
             rf"/2010-04-01/Accounts/{self.account_sid}/Messages\.json", request.path
         ):
             return self._refuse(404, 20404, "The requested resource was not found")
-        refused = self._check(request)
+        if request.method not in ("GET", "POST"):
+            return self._refuse(405, 20004, "Method not allowed")
+        if not self._authorised(request):
+            return self._refuse(401, 20003, "Authenticate")
+        refused = self._invalid(request)
+        if refused is not None:
+            return refused
+        self._wait(0.5)  # the request's way in
+        outage = self.outage
+        if outage is not None and outage.status >= 400:
+            time.sleep(outage.delay)
+            return self._error(outage.status, outage.code, "outage", outage.headers)
+        response = self._create(request) if request.method == "POST" else self._list(request)
+        if outage is not None:
+            time.sleep(outage.delay)
+        self._wait(0.5)  # the answer's way back
+        return self._checked(request, response)
+
+    def _create(self, request) -> Response:
+        refused = self._check_create(request)
         if refused is not None:
             return refused
         with self.lock:
             fault = self.script.pop(0) if self.script else self.by_number.get(request.form["To"])
+        if fault is not None and fault.status >= 400:
+            time.sleep(fault.delay)
+            return self._error(fault.status, fault.code, "scripted fault", fault.headers)
+        message = records.accept(request.form)
+        with self.lock:
+            self.received.append(message)  # accepted before any slow answer, like Twilio
         if fault is not None:
             time.sleep(fault.delay)
-            if fault.status >= 400:
-                return self._error(fault.status, fault.code, "scripted fault")
-        sid = f"SM{uuid.uuid4().hex}"
-        message = dict(request.form) | {"sid": sid, "received_at": time.time()}
-        with self.lock:
-            self.received.append(message)
-        body = {
-            "account_sid": self.account_sid,
-            "api_version": "2010-04-01",
-            "sid": sid,
-            "to": message["To"],
-            "from": message.get("From"),
-            "body": message.get("Body"),
-            "messaging_service_sid": message.get("MessagingServiceSid"),
-            "status": "queued",
-            "direction": "outbound-api",
-            "num_segments": "1",
-            "num_media": "0",
-            "error_code": None,
-            "error_message": None,
-            "price": None,
-            "price_unit": "USD",
-            "date_created": None,
-            "date_sent": None,
-            "date_updated": None,
-            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
-            "subresource_uris": {},
-        }
+        body = records.resource(self.account_sid, message, status="queued")
         return Response(json.dumps(body), status=201, content_type="application/json")
+
+    def _list(self, request) -> Response:
+        with self.lock:
+            received = list(self.received)
+        body = records.listing(self.account_sid, received, request.args, request.path)
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    def _checked(self, request, response: Response) -> Response:
+        """The fake's own answers must be what Twilio's description says Twilio answers."""
+        if self.validate and response.status_code < 400:
+            try:
+                self.openapi.validate_response(
+                    WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response)
+                )
+            except Exception as exc:
+                with self.lock:
+                    self.errors.append(f"fake answered off-spec: {exc}")
+        return response
 
 
 if __name__ == "__main__":  # a fake Twilio in its own process (benchmarks)
@@ -179,7 +240,14 @@ if __name__ == "__main__":  # a fake Twilio in its own process (benchmarks)
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="answer after this long")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="latency +/- up to this")
     args = parser.parse_args()
-    fake = FakeTwilio(port=args.port, validate=not args.no_validate)
+    fake = FakeTwilio(
+        port=args.port,
+        validate=not args.no_validate,
+        latency=args.latency_ms / 1000,
+        jitter=args.jitter_ms / 1000,
+    )
     print(f"fake Twilio on {fake.base_url}", flush=True)
     fake.server.serve_forever()

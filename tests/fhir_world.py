@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from fhir.resources.R4B import get_fhir_model_class
+from flask import current_app
 
-from messages import dispatch
 from messages.gateways import ConsoleGateway
 from messages.outbox import OutboxPolicy
 from models import Alert, Reminder, db, utcnow
 from schedules import release
 from tests.factories import make_patient, make_staff
+from tests.sms import run_dispatch
 from triage import acknowledgement, reports
 
 BASE = "https://care.example.org"
@@ -38,16 +39,7 @@ def report(patient, items, *, at):
 
 
 def send_outbox(at):
-    dispatch.dispatch_batch(
-        db.session,
-        ConsoleGateway(),
-        now_fn=lambda: at,
-        worker_id="test",
-        policy=POLICY,
-        batch_size=100,
-        status_callback=None,
-        send_timeout=1,
-    )
+    run_dispatch(current_app, at, worker_id="test", gateway=ConsoleGateway(), batch_size=100)
 
 
 def make_history(clinic, *, start: datetime | None = None) -> History:

@@ -1,13 +1,17 @@
 """Helpers for SMS tests: app settings that point the real Twilio SDK at the fake, a dispatcher
 run with an injected clock, and signed webhook calls."""
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 
 from twilio.request_validator import RequestValidator
 
 from messages import dispatch
 from messages.gateways import gateway_from_config
-from messages.outbox import OutboxPolicy
+from messages.policy import DispatchSettings, OutboxPolicy
+from messages.throttle import Throttle
 from models import db
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
 
@@ -29,18 +33,31 @@ def twilio_config(fake, **extra) -> dict:
     } | extra
 
 
-def run_dispatch(app, now: datetime, worker_id="test-worker", **overrides):
+def run_dispatch(
+    app,
+    now: datetime | Callable[[], datetime],
+    worker_id="test-worker",
+    gateway=None,
+    stop=None,
+    **settings,
+):
+    """One claim's worth of dispatching, as the worker does it, with the clock at `now`.
+    `settings` override DispatchSettings (batch_size, concurrency, commit_every)."""
     config = app.config
-    return dispatch.dispatch_batch(
-        db.session,
-        gateway_from_config(config),
-        now_fn=lambda: now,
-        worker_id=worker_id,
-        policy=OutboxPolicy.from_config(config),
-        batch_size=overrides.get("batch_size", 50),
-        status_callback=f"{config['PUBLIC_BASE_URL']}/webhooks/twilio/status",
-        send_timeout=config["TWILIO_HTTP_TIMEOUT"],
-    )
+    chosen = replace(DispatchSettings.from_config(config), **settings)
+    now_fn = now if callable(now) else (lambda: now)
+    with ThreadPoolExecutor(chosen.concurrency) as pool:
+        return dispatch.Dispatcher(
+            db.session,
+            gateway or gateway_from_config(config),
+            pool,
+            now_fn=now_fn,
+            worker_id=worker_id,
+            policy=OutboxPolicy.from_config(config),
+            settings=chosen,
+            throttle=Throttle(concurrency=chosen.concurrency, max_mps=config["TWILIO_MAX_MPS"]),
+            stop=stop,
+        ).drain(refill=False)
 
 
 def signed_post(client, path, form, *, token=AUTH_TOKEN, url_base=PUBLIC, headers=None):

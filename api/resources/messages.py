@@ -3,7 +3,7 @@
 from flask import Blueprint as FlaskBlueprint
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.audit import audit
 from api.auth.guards import ADMIN, of_my_clinic, roles_required
@@ -11,8 +11,8 @@ from api.blueprint import Blueprint
 from api.pagination import paginate
 from api.schemas.messages import MessageQueryArgsSchema, MessageSchema
 from messages import outbox
+from messages.metrics import outbox_metrics
 from models import Message, db, utcnow
-from models.messages import STATUSES
 
 blp = Blueprint("messages", __name__, url_prefix="/api/v1/messages", description="SMS outbox")
 metrics = FlaskBlueprint("metrics", __name__)
@@ -48,13 +48,6 @@ class RetryMessage(MethodView):
 
 @metrics.get("/metrics")
 def prometheus_metrics():
-    """Outbox counts by status, in Prometheus text format (no PHI: counts only)"""
-    counts = dict(
-        db.session.execute(select(Message.status, func.count()).group_by(Message.status)).all()
-    )
-    lines = [
-        "# HELP besponsa_outbox_messages SMS in the outbox by status.",
-        "# TYPE besponsa_outbox_messages gauge",
-    ]
-    lines += [f'besponsa_outbox_messages{{status="{s}"}} {counts.get(s, 0)}' for s in STATUSES]
-    return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; version=0.0.4"}
+    """Outbox counts, queue lag per purpose and sends in flight, in Prometheus text (no PHI)"""
+    text = outbox_metrics(db.session, now=utcnow())
+    return text, 200, {"Content-Type": "text/plain; version=0.0.4"}

@@ -1,0 +1,54 @@
+"""One request to the SMS provider for one claimed message, run on a sender thread: send it, or
+first look it up when its last attempt's outcome is unknown. No database here: the dispatcher's
+own thread records every outcome (SQLAlchemy sessions are not thread-safe)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from messages.gateways import PermanentError, Throttled, TransientError
+
+
+@dataclass
+class Item:
+    """A message this worker holds the lease of, on its way to the provider."""
+
+    id: int
+    to: str
+    body: str
+    priority: int
+    created_at: datetime
+    lease_end: datetime
+    unknown: str | None = None  # the error code saying the last outcome is unknown, if it is
+    looked_up: bool = False
+    order: int = 0  # claim order within its lane, kept when it goes back to the backlog
+
+    @property
+    def lookup(self) -> bool:
+        return self.unknown is not None and not self.looked_up
+
+
+@dataclass
+class Outcome:
+    kind: str  # sent | found | throttled | transient | permanent
+    sid: str | None = None
+    sids: list[str] = field(default_factory=list)
+    code: str | None = None
+    error: str = ""
+    retry_after: float | None = None
+
+
+def run(gateway, item: Item, status_callback: str | None) -> Outcome:
+    """The item's next request: a lookup, or the send. Errors become outcomes."""
+    try:
+        if item.lookup:
+            find = getattr(gateway, "find_sent", None)
+            sids = find(to=item.to, body=item.body, since=item.created_at) if find else []
+            return Outcome("found", sids=sids)
+        sid = gateway.send(to=item.to, body=item.body, status_callback=status_callback)
+        return Outcome("sent", sid=sid)
+    except Throttled as exc:
+        return Outcome("throttled", code=exc.code, error=str(exc), retry_after=exc.retry_after)
+    except TransientError as exc:
+        return Outcome("transient", code=exc.code, error=str(exc))
+    except PermanentError as exc:
+        return Outcome("permanent", code=exc.code, error=str(exc))
