@@ -26,6 +26,7 @@ def test_a_worker_without_its_database_logs_one_line_per_failure_and_backs_off(t
         "OUTBOX_POLL_SECONDS": "0.5",
         "ESCALATION_POLL_SECONDS": "0.5",
         "REMINDER_POLL_SECONDS": "0.5",
+        "FHIR_EXPORT_POLL_SECONDS": "0.5",
         "LOG_LEVEL": "INFO",
     }
     env.pop("TEST_DATABASE_URL", None)
