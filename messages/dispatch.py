@@ -18,6 +18,7 @@ from messages import outbox, outcomes, sending
 from messages.policy import DispatchSettings, OutboxPolicy
 from messages.sending import Item, Outcome
 from messages.throttle import Throttle
+from models.vocabulary import MessageStatus
 
 log = logging.getLogger(__name__)
 MARGIN = timedelta(seconds=5)  # a request starts only if it ends this long before the lease
@@ -99,7 +100,7 @@ class Dispatcher:
         now, taken = self.now_fn(), 0
         if time.monotonic() >= self.next_expiry:
             taken = len(outbox.expire_stale(self.session, now=now, policy=self.policy))
-            self.stats["expired"] += taken
+            self.stats[MessageStatus.EXPIRED] += taken
             self.next_expiry = time.monotonic() + EXPIRE_EVERY
         rows = outbox.claim_due(
             self.session,
@@ -164,9 +165,9 @@ class Dispatcher:
             self.stats["throttled"] += 1
             self._push(item)
             return
-        if outcome.kind in ("sent", "found"):
+        if outcome.kind in (MessageStatus.SENT, "found"):
             self.throttle.succeeded()
-        if outcome.kind == "sent":
+        if outcome.kind == MessageStatus.SENT:
             self.sent.append((item.id, outcome.sid, now))  # written at the next commit
         elif outcome.kind == "found":
             self._found(item, outcome.sids, now)
@@ -203,7 +204,7 @@ class Dispatcher:
             now=now,
             policy=self.policy,
         )
-        self.stats["dead" if result == "dead" else "retried"] += 1
+        self.stats[MessageStatus.DEAD if result == MessageStatus.DEAD else "retried"] += 1
 
     def _failed(self, item: Item, outcome: Outcome, now: datetime) -> None:
         if item.lookup:  # the lookup was refused: Twilio cannot tell, so send
@@ -221,7 +222,7 @@ class Dispatcher:
             now=now,
             policy=self.policy,
         )
-        self.stats["failed"] += 1
+        self.stats[MessageStatus.FAILED] += 1
 
     def _release(self, items: list[Item]) -> None:
         ids = [item.id for item in items]
@@ -243,7 +244,7 @@ class Dispatcher:
         for message_id, sid, _ in self.sent:
             if message_id not in recorded:
                 log.warning("message %s: sent as %s after its lease was lost", message_id, sid)
-        self.stats["sent"] += len(recorded)
+        self.stats[MessageStatus.SENT] += len(recorded)
         self.stats["sent_after_lease_lost"] += len(self.sent) - len(recorded)
         self.sent = []
 

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from models import Message
 from models.messages import PURPOSES, STATUSES
+from models.vocabulary import MessageStatus
 
-UNSENT = ("queued", "sending")
+UNSENT = (MessageStatus.QUEUED, MessageStatus.SENDING)
 
 
 def _label(value: str) -> str:
@@ -38,18 +39,20 @@ def _read(session, now: datetime):
     due = dict(
         session.execute(
             select(Message.purpose, func.count())
-            .where(Message.status == "queued", Message.next_attempt_at <= now)
+            .where(Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now)
             .group_by(Message.purpose)
         ).all()
     )
-    sending = select(Message.leased_by, func.count()).where(Message.status == "sending")
+    sending = select(Message.leased_by, func.count()).where(Message.status == MessageStatus.SENDING)
     in_flight = session.execute(
         sending.where(Message.lease_expires_at >= now)
         .group_by(Message.leased_by)
         .order_by(Message.leased_by)
     ).all()
     lapsed = session.scalar(
-        select(func.count()).where(Message.status == "sending", Message.lease_expires_at < now)
+        select(func.count()).where(
+            Message.status == MessageStatus.SENDING, Message.lease_expires_at < now
+        )
     )
     return counts, oldest, due, in_flight, lapsed
 

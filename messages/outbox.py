@@ -16,6 +16,7 @@ from messages.policy import OutboxPolicy
 from models import Message, SmsOptOut
 from models.errors import Conflict
 from models.messages import PRIORITY
+from models.vocabulary import RETRYABLE, MessageStatus
 
 __all__ = ["OutboxPolicy", "claim_due", "enqueue", "expire_stale", "on_failure", "requeue"]
 
@@ -81,7 +82,7 @@ def enqueue(
         body=body,
         idempotency_key=idempotency_key,
         ref=ref,
-        status="queued",
+        status=MessageStatus.QUEUED,
         attempts=0,
         next_attempt_at=now,
         expires_at=now + policy.max_age[purpose],
@@ -101,11 +102,13 @@ def expire_stale(session, *, now: datetime, policy: OutboxPolicy) -> list[Messag
     stale = session.scalars(
         _lock(
             session,
-            select(Message).where(Message.status == "queued", Message.expires_at <= now).limit(500),
+            select(Message)
+            .where(Message.status == MessageStatus.QUEUED, Message.expires_at <= now)
+            .limit(500),
         )
     ).all()
     for message in stale:
-        finish(session, message, "expired", now, policy, code="expired")
+        finish(session, message, MessageStatus.EXPIRED, now, policy, code="expired")
     return stale
 
 
@@ -130,11 +133,11 @@ def claim_due(
     claimed = []
     for message in rows:
         if message.to_phone in opted_out:
-            finish(session, message, "opted_out", now, policy, code="opted_out")
+            finish(session, message, MessageStatus.OPTED_OUT, now, policy, code="opted_out")
             continue
-        if message.status == "sending":
+        if message.status == MessageStatus.SENDING:
             message.error_code = "lease_expired"
-        message.status = "sending"
+        message.status = MessageStatus.SENDING
         message.leased_by = worker_id
         message.lease_expires_at = now + timedelta(seconds=policy.lease_seconds)
         message.attempts += 1
@@ -147,8 +150,12 @@ def _due(session, now, limit, max_priority) -> list[Message]:
     """Two index range scans on ix_messages_claim (status, priority, next_attempt_at, id): the
     lapsed leases (few), and the queued rows in lane order; then the first `limit` of both."""
     order = (Message.priority, Message.next_attempt_at, Message.id)
-    lapsed = select(Message).where(Message.status == "sending", Message.lease_expires_at < now)
-    queued = select(Message).where(Message.status == "queued", Message.next_attempt_at <= now)
+    lapsed = select(Message).where(
+        Message.status == MessageStatus.SENDING, Message.lease_expires_at < now
+    )
+    queued = select(Message).where(
+        Message.status == MessageStatus.QUEUED, Message.next_attempt_at <= now
+    )
     if max_priority is not None:
         lapsed = lapsed.where(Message.priority <= max_priority)
         queued = queued.where(Message.priority <= max_priority)
@@ -170,7 +177,7 @@ def finish(session, message, status, now, policy, *, code=None, error=None):
     message.error_code, message.error_message = code, (error or "")[:200] or None
     message.leased_by = message.lease_expires_at = None
     message.updated_at = now
-    if status != "sent":
+    if status != MessageStatus.SENT:
         run_failure_hooks(session, message, now, policy)
 
 
@@ -183,10 +190,10 @@ def requeue(message: Message, *, now: datetime) -> None:
     """An admin's retry of a dead, failed or expired message: a fresh start, with as long to
     live as it had at first (and still looked up first if its last attempt's outcome is
     unknown)."""
-    if message.status not in ("dead", "failed", "expired"):
+    if message.status not in RETRYABLE:
         raise Conflict(f"Only dead, failed or expired messages are retried, not {message.status}.")
     lifetime = message.expires_at - message.created_at
-    message.status, message.attempts, message.next_attempt_at = "queued", 0, now
+    message.status, message.attempts, message.next_attempt_at = MessageStatus.QUEUED, 0, now
     message.expires_at = max(message.expires_at, now + lifetime)
     if message.error_code not in OUTCOME_UNKNOWN:
         message.error_code = message.error_message = None

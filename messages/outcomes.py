@@ -9,12 +9,13 @@ from messages.outbox import finish, record_opt_out
 from messages.policy import OutboxPolicy
 from models import Message
 from models.base import UTCDateTime
+from models.vocabulary import MessageStatus
 
 
 def _leased(session, message_id: int, worker_id: str) -> Message | None:
     """The message, if this worker still holds its lease."""
     message = session.get(Message, message_id, with_for_update=True)
-    if message is None or message.status != "sending" or message.leased_by != worker_id:
+    if message is None or message.status != MessageStatus.SENDING or message.leased_by != worker_id:
         return None
     return message
 
@@ -24,10 +25,12 @@ def record_sent(session, message_id: int, *, worker_id: str, sid: str, now: date
     result = session.execute(
         update(Message)
         .where(
-            Message.id == message_id, Message.status == "sending", Message.leased_by == worker_id
+            Message.id == message_id,
+            Message.status == MessageStatus.SENDING,
+            Message.leased_by == worker_id,
         )
         .values(
-            status="sent",
+            status=MessageStatus.SENT,
             twilio_sid=sid,
             sent_at=now,
             updated_at=now,
@@ -54,13 +57,20 @@ def record_sent_many(session, sent: list[tuple], *, worker_id: str) -> list[int]
     if not sent:
         return []
     rows = values(
-        column("id", Integer), column("sid", String), column("at", UTCDateTime()), name="sent"
+        column("id", Integer),
+        column("sid", String),
+        column("at", UTCDateTime()),
+        name=MessageStatus.SENT,
     ).data(sent)
     result = session.execute(
         update(Message)
-        .where(Message.id == rows.c.id, Message.status == "sending", Message.leased_by == worker_id)
+        .where(
+            Message.id == rows.c.id,
+            Message.status == MessageStatus.SENDING,
+            Message.leased_by == worker_id,
+        )
         .values(
-            status="sent",
+            status=MessageStatus.SENT,
             twilio_sid=rows.c.sid,
             sent_at=rows.c.at,
             updated_at=rows.c.at,
@@ -95,14 +105,14 @@ def record_retry(
     if message is None:
         return None
     if message.attempts >= policy.attempts_allowed(message.purpose):
-        finish(session, message, "dead", now, policy, code=code, error=error)
-        return "dead"
-    message.status = "queued"
+        finish(session, message, MessageStatus.DEAD, now, policy, code=code, error=error)
+        return MessageStatus.DEAD
+    message.status = MessageStatus.QUEUED
     message.error_code, message.error_message = code, error[:200]
     message.next_attempt_at = now + policy.backoff(message.attempts, message.purpose)
     message.leased_by = message.lease_expires_at = None
     message.updated_at = now
-    return "queued"
+    return MessageStatus.QUEUED
 
 
 def record_failure(session, message_id, *, worker_id, code, error, now, policy) -> bool:
@@ -112,7 +122,7 @@ def record_failure(session, message_id, *, worker_id, code, error, now, policy) 
         return False
     if code == "21610":  # Twilio: the recipient has unsubscribed (replied STOP)
         record_opt_out(session, message.to_phone, now=now, source="twilio_21610")
-    finish(session, message, "failed", now, policy, code=code, error=error)
+    finish(session, message, MessageStatus.FAILED, now, policy, code=code, error=error)
     return True
 
 
@@ -122,6 +132,6 @@ def release(session, message_ids, *, worker_id: str, now: datetime) -> None:
     for message_id in message_ids:
         message = _leased(session, message_id, worker_id)
         if message is not None:
-            message.status, message.attempts = "queued", message.attempts - 1
+            message.status, message.attempts = MessageStatus.QUEUED, message.attempts - 1
             message.leased_by = message.lease_expires_at = None
             message.updated_at = now

@@ -3,8 +3,7 @@
 from sqlalchemy import select
 
 from models import Message
-
-UNDELIVERABLE = ("dead", "failed", "undelivered", "expired", "opted_out")
+from models.vocabulary import UNDELIVERABLE
 
 
 def undeliverable(session, clinic_id: int, *, limit: int = 200) -> list[Message]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from messages.gateways import PermanentError, Throttled, TransientError
+from models.vocabulary import MessageStatus
 
 
 @dataclass
@@ -45,7 +46,7 @@ def run(gateway, item: Item, status_callback: str | None) -> Outcome:
             sids = find(to=item.to, body=item.body, since=item.created_at) if find else []
             return Outcome("found", sids=sids)
         sid = gateway.send(to=item.to, body=item.body, status_callback=status_callback)
-        return Outcome("sent", sid=sid)
+        return Outcome(MessageStatus.SENT, sid=sid)
     except Throttled as exc:
         return Outcome("throttled", code=exc.code, error=str(exc), retry_after=exc.retry_after)
     except TransientError as exc:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from messages.outbox import OutboxPolicy, run_failure_hooks
 from models import Message
+from models.vocabulary import MessageStatus
 
 # Twilio's statuses by progress. A callback only ever moves a message forward: a late `sent`
 # never overwrites `delivered`, and the first final status wins.
@@ -20,13 +21,14 @@ RANK = {
     "failed": 3,
     "read": 3,
 }
-OURS = {
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "undelivered",
-    "failed": "failed",
+OURS = {  # Twilio's final statuses as ours
+    "delivered": MessageStatus.DELIVERED,
+    "read": MessageStatus.DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
 }
-CLOSED = ("dead", "expired", "opted_out")  # never handed to Twilio for good
+# Never handed to Twilio for good.
+CLOSED = (MessageStatus.DEAD, MessageStatus.EXPIRED, MessageStatus.OPTED_OUT)
 
 
 def apply_status(
@@ -43,7 +45,7 @@ def apply_status(
         return message
     message.status = OURS[status]
     message.updated_at = now
-    if message.status == "delivered":
+    if message.status == MessageStatus.DELIVERED:
         message.delivered_at = now
     else:
         message.error_code = (error_code or "")[:16] or None

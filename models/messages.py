@@ -6,24 +6,14 @@ from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db, utcnow
+from models.vocabulary import FINAL as FINAL
+from models.vocabulary import MessageStatus, Purpose, one_of
 
-PURPOSES = ("reminder", "escalation", "system")
+PURPOSES = tuple(Purpose)
 # The claim's lanes, lowest first: a page is claimed and sent before anything else is, by every
 # worker, whatever is queued (issue 9).
-PRIORITY = {"escalation": 0, "system": 1, "reminder": 2}
-STATUSES = (
-    "queued",
-    "sending",
-    "sent",
-    "delivered",
-    "undelivered",
-    "failed",
-    "dead",
-    "expired",
-    "opted_out",
-)
-# Statuses after which the outbox never sends the row again.
-FINAL = ("sent", "delivered", "undelivered", "failed", "dead", "expired", "opted_out")
+PRIORITY = {Purpose.ESCALATION: 0, Purpose.SYSTEM: 1, Purpose.REMINDER: 2}
+STATUSES = tuple(MessageStatus)
 
 
 class Message(db.Model):
@@ -32,7 +22,11 @@ class Message(db.Model):
     __tablename__ = "messages"
     # Serves the claim: `status = 'queued' AND next_attempt_at <= now ORDER BY priority,
     # next_attempt_at, id`, and the lapsed-lease lookup on the `status` prefix.
-    __table_args__ = (Index("ix_messages_claim", "status", "priority", "next_attempt_at", "id"),)
+    __table_args__ = (
+        Index("ix_messages_claim", "status", "priority", "next_attempt_at", "id"),
+        one_of("status", MessageStatus),
+        one_of("purpose", Purpose),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), index=True)

@@ -17,11 +17,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
+from models.vocabulary import PatientStatus
 
 SEXES = ("female", "male")
 LANGUAGES = ("en", "es")
 WEIGHT_UNITS = ("kg", "lb")
-PATIENT_STATUSES = ("active", "unenrolled")
+PATIENT_STATUSES = tuple(PatientStatus)
 LAB_UNITS = {
     "bilirubin": ("mg/dL", "umol/L"),
     "ast": ("U/L",),

@@ -6,15 +6,19 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db, utcnow
+from models.vocabulary import ReminderStatus, one_of
 
-REMINDER_STATUSES = ("planned", "released", "cancelled", "expired")
+REMINDER_STATUSES = tuple(ReminderStatus)
 
 
 class Reminder(db.Model):
     """One occurrence of a rule for a patient. APScheduler never holds these: they are rows."""
 
     __tablename__ = "reminders"
-    __table_args__ = (Index("ix_reminders_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_reminders_due", "status", "due_at"),
+        one_of("status", ReminderStatus),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)

@@ -7,9 +7,11 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, SmallInteger, String, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db, utcnow
+from models.vocabulary import AlertStatus, PageKind, Urgency, one_of
 
-URGENCIES = ("none", "routine", "urgent", "emergency")
-ALERT_STATUSES = ("open", "acknowledged", "resolved")
+URGENCIES = tuple(Urgency)
+ALERT_STATUSES = tuple(AlertStatus)
+CASE_URGENCIES = tuple(u for u in Urgency if u is not Urgency.NONE)  # a case is never "none"
 
 
 class IdempotencyRecord(db.Model):
@@ -29,6 +31,7 @@ class IdempotencyRecord(db.Model):
 
 class SymptomReport(db.Model):
     __tablename__ = "symptom_reports"
+    __table_args__ = (one_of("urgency", Urgency),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -75,7 +78,11 @@ class Alert(db.Model):
     """An urgent or emergency report (or lab) waiting for the care team; routine ones queue."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_escalation", "status", "next_escalation_at"),)
+    __table_args__ = (
+        Index("ix_alerts_escalation", "status", "next_escalation_at"),
+        one_of("status", AlertStatus),
+        one_of("urgency", CASE_URGENCIES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
@@ -125,6 +132,7 @@ class AlertPage(db.Model):
     of a new report to whoever acknowledged it (E-JOIN-1)."""
 
     __tablename__ = "alert_pages"
+    __table_args__ = (one_of("kind", PageKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from models import Clinic, Dose, LabResult, Patient
 from models.errors import Conflict, DomainError
+from models.vocabulary import PatientStatus
 from schedules.reconcile import replan_patient
 
 MAX_INFUSION = timedelta(hours=12)
@@ -22,7 +23,7 @@ def _local_today(patient: Patient, now: datetime) -> date:
 
 
 def require_active(patient: Patient) -> None:
-    if patient.status != "active":
+    if patient.status != PatientStatus.ACTIVE:
         raise Conflict("The patient is unenrolled; their record is read-only.")
 
 
@@ -161,7 +162,7 @@ def reopen_treatment(session, patient: Patient, *, now: datetime) -> Patient:
 
 
 def unenroll_patient(session, patient: Patient, *, now: datetime) -> Patient:
-    patient.status = "unenrolled"
+    patient.status = PatientStatus.UNENROLLED
     patient.updated_at = now
     replan_patient(session, patient, now=now)  # cancels everything still planned
     return patient

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from models import Patient, Reminder
+from models.vocabulary import ReminderStatus
 from schedules.reconcile import effective_rules
 from schedules.texts import reminder_text, reminder_title
 
@@ -24,7 +25,7 @@ def reminder_overview(session, patient: Patient, language: str) -> tuple[list, l
     rules = {r.id: r for r in effective_rules(session, patient.clinic_id)}
     reminders = session.scalars(
         select(Reminder)
-        .where(Reminder.patient_id == patient.id, Reminder.status != "cancelled")
+        .where(Reminder.patient_id == patient.id, Reminder.status != ReminderStatus.CANCELLED)
         .order_by(Reminder.due_at)
     ).all()
 
@@ -37,9 +38,9 @@ def reminder_overview(session, patient: Patient, language: str) -> tuple[list, l
 
     first, count = {}, defaultdict(int)
     for reminder in reminders:
-        if reminder.status == "planned":
+        if reminder.status == ReminderStatus.PLANNED:
             first.setdefault(reminder.rule_id, reminder)
             count[reminder.rule_id] += 1
     upcoming = [line(r, count[r.rule_id] - 1) for r in first.values()]
-    past = [line(r) for r in reminders if r.status != "planned"][-30:]
+    past = [line(r) for r in reminders if r.status != ReminderStatus.PLANNED][-30:]
     return sorted(upcoming, key=lambda x: x.reminder.due_at), past

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from clinical.settings import clinic_parameters
 from clinical.values import Parameters
 from models import Dose, Patient, Reminder, ScheduleRuleSetting
+from models.vocabulary import PatientStatus, ReminderStatus
 from schedules.planning import DoseFact, Facts, plan
 from schedules.rules import DEFAULT_RULES, RULES_BY_ID, Rule
 
@@ -71,7 +72,7 @@ def facts_for(patient: Patient, doses: list[Dose]) -> Facts:
         ),
         hsct_date=patient.hsct_date,
         treatment_ended_on=patient.treatment_ended_on,
-        active=patient.status == "active",
+        active=patient.status == PatientStatus.ACTIVE,
     )
 
 
@@ -121,31 +122,33 @@ def _reconcile(patient, wanted, existing, now, stats) -> list[dict]:
                     ends_on=occurrence.ends_on,
                     planned_at=occurrence.due_at,
                     due_at=occurrence.due_at,
-                    status="planned",
+                    status=ReminderStatus.PLANNED,
                     created_at=now,
                     updated_at=now,
                 )
             )
             stats["added"] += 1
-        elif stored.status == "cancelled":  # wanted again (a corrected date): plan it anew
+        elif (
+            stored.status == ReminderStatus.CANCELLED
+        ):  # wanted again (a corrected date): plan it anew
             stored.status, stored.planned_at, stored.due_at = (
-                "planned",
+                ReminderStatus.PLANNED,
                 occurrence.due_at,
                 (occurrence.due_at),
             )
             stored.updated_at = now
             stats["added"] += 1
-        elif stored.status == "planned" and stored.planned_at != occurrence.due_at:
+        elif stored.status == ReminderStatus.PLANNED and stored.planned_at != occurrence.due_at:
             stored.planned_at = stored.due_at = occurrence.due_at
             stored.updated_at = now
             stats["moved"] += 1
-        if stored is not None and stored.status == "planned":
+        if stored is not None and stored.status == ReminderStatus.PLANNED:
             stored.ends_on = occurrence.ends_on  # a new dose moves a window's end
     for key, stored in existing.items():
         # A reminder whose slot has come is the release's to send (or to defer past quiet hours).
-        if key not in keys and stored.status == "planned" and stored.planned_at > now:
-            stored.status, stored.updated_at = "cancelled", now
-            stats["cancelled"] += 1
+        if key not in keys and stored.status == ReminderStatus.PLANNED and stored.planned_at > now:
+            stored.status, stored.updated_at = ReminderStatus.CANCELLED, now
+            stats[ReminderStatus.CANCELLED] += 1
     return rows
 
 
@@ -156,7 +159,7 @@ def replan_patient(session, patient: Patient, *, now: datetime) -> Counter:
 def replan_clinic(session, clinic_id: int, *, now: datetime) -> Counter:
     patients = session.scalars(
         select(Patient)
-        .where(Patient.clinic_id == clinic_id, Patient.status == "active")
+        .where(Patient.clinic_id == clinic_id, Patient.status == PatientStatus.ACTIVE)
         .order_by(Patient.id)
     ).all()
     return replan_patients(session, list(patients), now=now)

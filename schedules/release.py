@@ -11,6 +11,7 @@ from messages import outbox
 from messages.outbox import OutboxPolicy
 from messages.templates import render
 from models import Clinic, Message, Patient, Reminder
+from models.vocabulary import MessageStatus, PatientStatus, Purpose, ReminderStatus
 from schedules.planning import local_to_utc
 
 
@@ -41,7 +42,7 @@ def release_due(
         select(Reminder, Patient, Clinic)
         .join(Patient, Patient.id == Reminder.patient_id)
         .join(Clinic, Clinic.id == Reminder.clinic_id)
-        .where(Reminder.status == "planned", Reminder.due_at <= now)
+        .where(Reminder.status == ReminderStatus.PLANNED, Reminder.due_at <= now)
         .order_by(Reminder.due_at)
         .limit(limit)
     )
@@ -51,10 +52,10 @@ def release_due(
     for reminder, patient, clinic in session.execute(stmt).all():
         stats["seen"] += 1
         reminder.updated_at = now
-        if patient.status != "active":
-            reminder.status = "cancelled"
+        if patient.status != PatientStatus.ACTIVE:
+            reminder.status = ReminderStatus.CANCELLED
         elif now - reminder.planned_at > stale_after:
-            reminder.status = "expired"
+            reminder.status = ReminderStatus.EXPIRED
         else:
             start = patient.quiet_hours_start or clinic.quiet_hours_start
             end = patient.quiet_hours_end or clinic.quiet_hours_end
@@ -63,7 +64,7 @@ def release_due(
                 reminder.due_at = allowed
                 stats["deferred"] += 1
                 continue
-            reminder.status, reminder.released_at = "released", now
+            reminder.status, reminder.released_at = ReminderStatus.RELEASED, now
             released.setdefault(patient, []).append(reminder)
         stats[reminder.status] += 1
     for patient, reminders in released.items():
@@ -78,15 +79,15 @@ def _notify(session, patient, reminders, now, policy):
         return
     waiting = session.scalars(
         select(Message).where(
-            Message.purpose == "reminder",
+            Message.purpose == Purpose.REMINDER,
             Message.recipient_type == "patient",
             Message.recipient_id == patient.id,
-            Message.status == "queued",
+            Message.status == MessageStatus.QUEUED,
         )
     ).first()
     message = waiting or outbox.enqueue(
         session,
-        purpose="reminder",
+        purpose=Purpose.REMINDER,
         to_phone=patient.phone,
         body=render("reminder_notice", patient.language),
         idempotency_key=f"reminder:{reminders[0].id}",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from messages.templates import render
 from models import Alert, AlertPage, Staff
 from models.errors import Conflict
+from models.vocabulary import AlertStatus, PageKind
 from triage.cases import CODE_ALPHABET
 from triage.escalation import audit_case
 
@@ -24,11 +25,11 @@ _CODE = re.compile(rf"[{CODE_ALPHABET}]{{5}}")
 
 def acknowledge(session, alert: Alert, staff: Staff, *, now: datetime, via: str) -> Alert:
     """Take the case: paging stops. On a case already taken it marks the newest reports seen."""
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         raise Conflict("The alert is resolved.")
-    if alert.status == "open":
+    if alert.status == AlertStatus.OPEN:
         alert.status, alert.acknowledged_at, alert.acknowledged_by_id = (
-            "acknowledged",
+            AlertStatus.ACKNOWLEDGED,
             now,
             staff.id,
         )
@@ -41,16 +42,16 @@ def acknowledge(session, alert: Alert, staff: Staff, *, now: datetime, via: str)
 
 def mark_reviewed(alert: Alert, *, now: datetime) -> None:
     """A staff member opened the case: its reports so far count as seen (E-JOIN-1)."""
-    if alert.status == "acknowledged":
+    if alert.status == AlertStatus.ACKNOWLEDGED:
         alert.reviewed_at = now
 
 
 def resolve(session, alert: Alert, staff: Staff, note: str, *, now: datetime) -> Alert:
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         raise Conflict("The alert is already resolved.")
-    if alert.status == "open":
+    if alert.status == AlertStatus.OPEN:
         acknowledge(session, alert, staff, now=now, via="resolve")
-    alert.status, alert.resolved_at, alert.resolved_by_id = "resolved", now, staff.id
+    alert.status, alert.resolved_at, alert.resolved_by_id = AlertStatus.RESOLVED, now, staff.id
     alert.resolution_note, alert.next_escalation_at = note, None
     audit_case(session, alert, "alert.resolve", actor=staff, now=now)
     return alert
@@ -72,11 +73,13 @@ def parse_ack(body: str) -> tuple[bool, list[str]]:
 
 def _open_cases_paged(session, phone: str) -> list[Alert]:
     paged = select(AlertPage.alert_id).where(
-        AlertPage.phone == phone, AlertPage.staff_id.is_not(None), AlertPage.kind == "page"
+        AlertPage.phone == phone, AlertPage.staff_id.is_not(None), AlertPage.kind == PageKind.PAGE
     )
     return list(
         session.scalars(
-            select(Alert).where(Alert.id.in_(paged), Alert.status == "open").order_by(Alert.id)
+            select(Alert)
+            .where(Alert.id.in_(paged), Alert.status == AlertStatus.OPEN)
+            .order_by(Alert.id)
         )
     )
 
@@ -86,13 +89,13 @@ def _ever_paged(session, phone: str) -> bool:
 
 
 def _ack_by_sms(session, alert: Alert, phone: str, now: datetime) -> str:
-    if alert.status == "resolved":
+    if alert.status == AlertStatus.RESOLVED:
         return render("ack_unknown", case=alert.case_code)
-    pages = [p for p in alert.pages if p.kind == "page" and p.phone == phone and p.staff_id]
+    pages = [p for p in alert.pages if p.kind == PageKind.PAGE and p.phone == phone and p.staff_id]
     staff = session.get(Staff, pages[-1].staff_id) if pages else None
     if staff is None or not staff.active:
         return render("ack_not_paged", case=alert.case_code)
-    if alert.status == "acknowledged":
+    if alert.status == AlertStatus.ACKNOWLEDGED:
         mark_reviewed(alert, now=now)
         return render("ack_already", case=alert.case_code)
     acknowledge(session, alert, staff, now=now, via="sms")

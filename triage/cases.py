@@ -12,8 +12,8 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from models import Alert, Patient
+from models.vocabulary import PAGED, AlertStatus, Urgency
 from triage import escalation
-from triage.engine import LEVELS, worst
 from triage.escalation import audit_case
 from triage.policies import current_policy
 
@@ -30,11 +30,11 @@ class Join(StrEnum):
 
 def decide(status: str, old_urgency: str, new_urgency: str, shares_symptom: bool) -> Join:
     """The joining table: (case status, its urgency, the report's urgency, shared symptom)."""
-    if status == "resolved" or not shares_symptom:
+    if status == AlertStatus.RESOLVED or not shares_symptom:
         return Join.NEW_CASE  # E-JOIN-3, E-JOIN-4
-    if LEVELS.index(new_urgency) > LEVELS.index(old_urgency):
-        return Join.REOPEN if status == "acknowledged" else Join.REPAGE  # E-JOIN-2
-    return Join.NOTICE if status == "acknowledged" else Join.JOIN  # E-JOIN-1
+    if Urgency(new_urgency).rank > Urgency(old_urgency).rank:
+        return Join.REOPEN if status == AlertStatus.ACKNOWLEDGED else Join.REPAGE  # E-JOIN-2
+    return Join.NOTICE if status == AlertStatus.ACKNOWLEDGED else Join.JOIN  # E-JOIN-1
 
 
 def _case_for(session, patient: Patient, symptom_codes) -> Alert | None:
@@ -42,12 +42,12 @@ def _case_for(session, patient: Patient, symptom_codes) -> Alert | None:
     the newest. Locked, so two reports of one patient join it one after the other."""
     cases = session.scalars(
         select(Alert)
-        .where(Alert.patient_id == patient.id, Alert.status != "resolved")
+        .where(Alert.patient_id == patient.id, Alert.status != AlertStatus.RESOLVED)
         .order_by(Alert.id.desc())
         .with_for_update()
     ).all()
     shared = [a for a in cases if set(a.symptom_codes) & set(symptom_codes)]
-    return max(shared, key=lambda a: LEVELS.index(a.urgency), default=None)
+    return max(shared, key=lambda a: Urgency(a.urgency).rank, default=None)
 
 
 def _new_case_code(session) -> str:
@@ -82,7 +82,7 @@ def raise_alert(
             session, patient, urgency, source, symptom_codes, rule_ids, now, base_url, outbox_policy
         )
     before = alert.urgency
-    alert.urgency = worst(alert.urgency, urgency)
+    alert.urgency = Urgency.worst(alert.urgency, urgency)
     alert.symptom_codes = sorted(set(alert.symptom_codes) | set(symptom_codes))
     alert.rule_ids = sorted(set(alert.rule_ids) | set(rule_ids))
     alert.last_report_at = now
@@ -107,7 +107,7 @@ def _open_case(session, patient, urgency, source, codes, rule_ids, now, base_url
         source=source,
         symptom_codes=sorted(set(codes)),
         rule_ids=rule_ids,
-        status="open",
+        status=AlertStatus.OPEN,
         level=0,
         round=0,
         epoch=0,
@@ -121,6 +121,6 @@ def _open_case(session, patient, urgency, source, codes, rule_ids, now, base_url
     audit_case(
         session, alert, "alert.raised", detail={"urgency": urgency, "rules": rule_ids}, now=now
     )
-    if urgency in escalation.PAGED:
+    if urgency in PAGED:
         escalation.page_level(session, alert, policy, now=now, outbox_policy=outbox_policy)
     return alert

@@ -12,13 +12,12 @@ from itertools import pairwise
 
 from clinical import windows
 from clinical.values import Parameters
+from models.vocabulary import Urgency
+from models.vocabulary import Urgency as U
 
 RULESET_VERSION = "2026-11-25.1"
-LEVELS = ("none", "routine", "urgent", "emergency")
-
-
-def worst(*levels: str) -> str:
-    return max(levels, key=LEVELS.index, default="none")
+LEVELS = tuple(Urgency)  # lowest first
+worst = Urgency.worst
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ class Match:
 
 @dataclass
 class Result:
-    urgency: str = "none"
+    urgency: Urgency = Urgency.NONE
     matches: list[Match] = field(default_factory=list)
 
     def add(self, rule_id, section, urgency, advice):
@@ -75,13 +74,13 @@ class Result:
         best: dict[str, Match] = {}
         for match in self.matches:
             held = best.get(match.rule_id)
-            if held is None or LEVELS.index(match.urgency) > LEVELS.index(held.urgency):
+            if held is None or Urgency(match.urgency).rank > Urgency(held.urgency).rank:
                 best[match.rule_id] = match
         return list(best.values())
 
     @property
     def advice(self) -> list[str]:
-        keys = [m.advice for m in sorted(self.matches, key=lambda m: -LEVELS.index(m.urgency))]
+        keys = [m.advice for m in sorted(self.matches, key=lambda m: -Urgency(m.urgency).rank)]
         return list(dict.fromkeys(keys))
 
 
@@ -114,16 +113,16 @@ def _fever(result, items, codes, by_code, readings, s, now):
         return
     danger = by_code.get("fever", Item("fever")).details & {"rigors", "confusion"}
     if danger or codes & {"fainting", "breathing"}:
-        result.add("T-FEV", "5.2, 5.3", "emergency", "emergency")
+        result.add("T-FEV", "5.2, 5.3", U.EMERGENCY, "emergency")
     if hot is None:
-        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")  # reported, not measured
+        result.add("T-FEV", "5.2, 5.3", U.URGENT, "urgent_infection")  # reported, not measured
     elif hot >= s.fever_once_c or _sustained(hot, readings, s, now):
-        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")
+        result.add("T-FEV", "5.2, 5.3", U.URGENT, "urgent_infection")
     elif hot >= s.fever_sustained_c:
-        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")
-        result.add("T-FEV", "5.2, 5.3", "urgent", "fever_recheck")  # PROPOSED 1-h recheck
+        result.add("T-FEV", "5.2, 5.3", U.URGENT, "urgent_infection")
+        result.add("T-FEV", "5.2, 5.3", U.URGENT, "fever_recheck")  # PROPOSED 1-h recheck
     elif "fever" in codes:
-        result.add("T-FEV", "5.2, 5.3", "urgent", "urgent_infection")
+        result.add("T-FEV", "5.2, 5.3", U.URGENT, "urgent_infection")
 
 
 def _sustained(hot, readings, s, now) -> bool:
@@ -140,7 +139,7 @@ def _sustained(hot, readings, s, now) -> bool:
 
 def _weight(result, items, codes, facts, readings, s, vod):
     if "weight_gain" in codes:
-        result.add("T-WT", "5.1", "urgent", "urgent_liver")  # "seek immediate medical advice"
+        result.add("T-WT", "5.1", U.URGENT, "urgent_liver")  # "seek immediate medical advice"
     weights = [i.value for i in items if i.code in ("weight", "weight_gain") and i.value]
     if not weights or not vod:
         return
@@ -151,52 +150,52 @@ def _weight(result, items, codes, facts, readings, s, vod):
     if baseline:
         pct = (weight - baseline) / baseline * 100
         if pct >= s.weight_urgent_pct:
-            result.add("W-1", "5.1", "urgent", "urgent_liver")
+            result.add("W-1", "5.1", U.URGENT, "urgent_liver")
         elif pct > s.weight_watch_pct:
             if codes & {"abdominal_swelling", "abdominal_pain", "yellow_skin"}:
-                result.add("W-2", "5.1", "urgent", "urgent_liver")
+                result.add("W-2", "5.1", U.URGENT, "urgent_liver")
             else:
-                result.add("W-2", "5.1", "routine", "weight_recheck")
+                result.add("W-2", "5.1", U.ROUTINE, "weight_recheck")
     daily = [v for _, v in readings.weights] + [weight]
     rises = daily[-(s.weight_rise_days + 1) :]
     if len(rises) == s.weight_rise_days + 1 and all(a < b for a, b in pairwise(rises)):
-        result.add("W-3", "5.1", "urgent", "urgent_liver")
+        result.add("W-3", "5.1", U.URGENT, "urgent_liver")
     week = [v for _, v in readings.weights[-s.weight_min_window_days :]]
     if week and weight >= min(week) * (1 + s.weight_above_min_pct / 100):
-        result.add("W-4", "5.1", "urgent", "urgent_liver")
+        result.add("W-4", "5.1", U.URGENT, "urgent_liver")
 
 
 def _liver_and_abdomen(result, codes, by_code, vod):
     if "abdominal_swelling" in codes:
-        urgency = "emergency" if "breathing" in codes else "urgent"
+        urgency = U.EMERGENCY if "breathing" in codes else U.URGENT
         result.add(
-            "T-ABD", "5.1", urgency, "emergency" if urgency == "emergency" else "urgent_liver"
+            "T-ABD", "5.1", urgency, "emergency" if urgency is U.EMERGENCY else "urgent_liver"
         )
     if "abdominal_pain" in codes:
         pain = by_code["abdominal_pain"]
         if vod or "right_upper" in pain.details or (pain.severity or 0) >= 3:
-            result.add("T-PAIN", "5.1", "urgent", "urgent_liver")
+            result.add("T-PAIN", "5.1", U.URGENT, "urgent_liver")
         else:
-            result.add("T-PAIN", "5.1", "routine", "routine")
+            result.add("T-PAIN", "5.1", U.ROUTINE, "routine")
     if "yellow_skin" in codes:
-        result.add("T-JAUN", "5.1", "urgent", "urgent_liver")
+        result.add("T-JAUN", "5.1", U.URGENT, "urgent_liver")
 
 
 def _breathing_rash_bleeding(result, codes, by_code):
     if "breathing" in codes:
         item = by_code["breathing"]
         if item.details & {"at_rest", "chest_pain"} or (item.severity or 0) >= 3:
-            result.add("T-BREATH", "5.4", "emergency", "emergency")
+            result.add("T-BREATH", "5.4", U.EMERGENCY, "emergency")
         else:
-            result.add("T-BREATH", "5.4", "urgent", "urgent_call")
+            result.add("T-BREATH", "5.4", U.URGENT, "urgent_call")
     if "rash" in codes:
         rash = by_code["rash"]
         if "face_lip_throat_swelling" in rash.details or "breathing" in codes:
-            result.add("T-RASH", "5.4", "emergency", "emergency")
+            result.add("T-RASH", "5.4", U.EMERGENCY, "emergency")
         elif "pinpoint_or_purple_spots" in rash.details:
-            result.add("T-RASH", "5.3", "urgent", "urgent_bleeding")
+            result.add("T-RASH", "5.3", U.URGENT, "urgent_bleeding")
         else:
-            result.add("T-RASH", "5.4", "routine", "routine")
+            result.add("T-RASH", "5.4", U.ROUTINE, "routine")
     if "bleeding" in codes:
         danger = {
             "unstoppable",
@@ -205,25 +204,25 @@ def _breathing_rash_bleeding(result, codes, by_code):
             "sudden_severe_headache",
         }
         if by_code["bleeding"].details & danger:
-            result.add("T-BLEED", "5.3", "emergency", "emergency")
+            result.add("T-BLEED", "5.3", U.EMERGENCY, "emergency")
         else:
-            result.add("T-BLEED", "5.3", "urgent", "urgent_bleeding")
+            result.add("T-BLEED", "5.3", U.URGENT, "urgent_bleeding")
 
 
 def _others(result, codes):
     if "fainting" in codes:
-        result.add("T-SYNC", "5.5", "emergency", "emergency")
-        result.add("T-SYNC", "5.5", "emergency", "dizziness")
+        result.add("T-SYNC", "5.5", U.EMERGENCY, "emergency")
+        result.add("T-SYNC", "5.5", U.EMERGENCY, "dizziness")
     if "dizziness" in codes:
-        result.add("T-DIZZ", "5.5", "urgent", "dizziness")
+        result.add("T-DIZZ", "5.5", U.URGENT, "dizziness")
     if "chills" in codes:
-        result.add("T-CHILL", "5.4", "urgent", "urgent_infection")
+        result.add("T-CHILL", "5.4", U.URGENT, "urgent_infection")
     if "infection" in codes:
-        result.add("T-INF", "5.2, 5.3", "urgent", "urgent_infection")
+        result.add("T-INF", "5.2, 5.3", U.URGENT, "urgent_infection")
     if "pregnancy" in codes:
-        result.add("T-PREG", "5.7, 8.1", "urgent", "pregnancy")
+        result.add("T-PREG", "5.7, 8.1", U.URGENT, "pregnancy")
     if "new_medicine" in codes:
-        result.add("T-MED", "5.5", "routine", "medicine")
+        result.add("T-MED", "5.5", U.ROUTINE, "medicine")
 
 
 def _infusion(result, codes, facts, s, now):
@@ -235,7 +234,7 @@ def _infusion(result, codes, facts, s, now):
         <= now
         <= facts.last_infusion_end + timedelta(hours=s.infusion_tail_hours)
     ):
-        result.add("T-IRR", "5.4", worst("urgent", result.urgency), "infusion")
+        result.add("T-IRR", "5.4", worst(U.URGENT, result.urgency), "infusion")
 
 
 def triage_lab(
@@ -256,19 +255,19 @@ def triage_lab(
     if kind == "bilirubin":
         mg_dl = value if unit == "mg/dL" else value / Decimal("17.1")
         if mg_dl >= s.bilirubin_vod_mg_dl and in_vod_window(facts, today, s):
-            result.add("L-1", "5.1", "urgent", "lab")
+            result.add("L-1", "5.1", U.URGENT, "lab")
         window = collected_at - timedelta(hours=48)
         doubled = any(window <= t < collected_at and 0 < v and value >= 2 * v for t, v in earlier)
         values = [v for _, v in earlier[-3:]] + [value]  # a rise on each of 3 consecutive days
         rising = len(values) == 4 and all(a < b for a, b in pairwise(values))
         if doubled or rising:
-            result.add("L-2", "5.1", "urgent", "lab")
+            result.add("L-2", "5.1", U.URGENT, "lab")
         ratios = [v / u for v, u in latest_others.values() if u]
         if uln and value > Decimal("1.5") * uln and any(r > Decimal("2.5") for r in ratios):
-            result.add("L-3", "dose modification", "routine", "lab_dose_interruption")
+            result.add("L-3", "dose modification", U.ROUTINE, "lab_dose_interruption")
     if kind == "qtc":
         if value > s.qtc_urgent_ms:
-            result.add("L-4", "5.5", "urgent", "lab")
+            result.add("L-4", "5.5", U.URGENT, "lab")
         elif value >= 481:
-            result.add("L-4", "5.5", "routine", "lab_dose_interruption")
+            result.add("L-4", "5.5", U.ROUTINE, "lab_dose_interruption")
     return result

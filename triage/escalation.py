@@ -16,10 +16,8 @@ from sqlalchemy import select
 from messages import outbox
 from messages.templates import render
 from models import Alert, AlertPage, AuditEvent, Clinic, Message, Staff
+from models.vocabulary import UNDELIVERABLE, AlertStatus, PageKind, Purpose
 from triage.policies import current_policy
-
-PAGED = ("urgent", "emergency")
-UNDELIVERABLE = ("failed", "dead", "expired", "opted_out", "undelivered")
 
 
 def audit_case(session, alert, action, *, actor: Staff | None = None, detail=None, now):
@@ -57,7 +55,9 @@ def _recipients(session, clinic_id: int, tokens: list) -> list[Staff]:
     return list(dict.fromkeys(chosen))
 
 
-def _send(session, alert, *, template, phone, staff_id, key, now, outbox_policy, kind="page"):
+def _send(
+    session, alert, *, template, phone, staff_id, key, now, outbox_policy, kind=PageKind.PAGE
+):
     """Queue one SMS about the case (urgency, opaque case code and console link only)."""
     token = secrets.token_urlsafe(16)
     body = render(
@@ -69,7 +69,7 @@ def _send(session, alert, *, template, phone, staff_id, key, now, outbox_policy,
     )
     message = outbox.enqueue(
         session,
-        purpose="escalation",
+        purpose=Purpose.ESCALATION,
         to_phone=phone,
         body=body,
         idempotency_key=key,
@@ -184,7 +184,7 @@ def reopen(session, alert: Alert, *, now: datetime, outbox_policy) -> None:
     """E-JOIN-2, acknowledged case: open again and page from level 1 with the raised urgency's
     timeouts; whoever acknowledged it is paged too (they hold the case)."""
     holder = session.get(Staff, alert.acknowledged_by_id) if alert.acknowledged_by_id else None
-    alert.status, alert.acknowledged_at, alert.acknowledged_by_id = "open", None, None
+    alert.status, alert.acknowledged_at, alert.acknowledged_by_id = AlertStatus.OPEN, None, None
     alert.epoch += 1
     alert.level, alert.round, alert.exhausted_at = 0, 0, None
     audit_case(session, alert, "alert.reopened", detail={"urgency": alert.urgency}, now=now)
@@ -221,7 +221,7 @@ def notify_holder(session, alert: Alert, *, now: datetime, outbox_policy) -> Non
         key=f"alert:{alert.id}:notice:{secrets.token_hex(8)}",
         now=now,
         outbox_policy=outbox_policy,
-        kind="notice",
+        kind=PageKind.NOTICE,
     )
     audit_case(session, alert, "alert.notice", detail={"staff": holder.id}, now=now)
 
@@ -238,7 +238,7 @@ def escalate_due(session, *, now: datetime, outbox_policy, limit: int = 100) -> 
     """The worker's job: open cases past their acknowledgement deadline go one level on."""
     stmt = (
         select(Alert)
-        .where(Alert.status == "open", Alert.next_escalation_at <= now)
+        .where(Alert.status == AlertStatus.OPEN, Alert.next_escalation_at <= now)
         .order_by(Alert.next_escalation_at)
         .limit(limit)
     )
@@ -254,15 +254,17 @@ def page_failed(session, message: Message, now: datetime, policy) -> None:
     """A page could not be delivered: when nobody of the current level can be reached, move on
     at once instead of waiting for the timeout. (A failed notice changes nothing.)"""
     page = session.scalars(select(AlertPage).where(AlertPage.message_id == message.id)).first()
-    if page is None or page.kind != "page":
+    if page is None or page.kind != PageKind.PAGE:
         return
     alert = page.alert
-    if alert.status != "open" or alert.exhausted_at is not None:
+    if alert.status != AlertStatus.OPEN or alert.exhausted_at is not None:
         return
     step = (alert.epoch, alert.level, alert.round)
     if (page.epoch, page.level, page.round) != step:
         return
-    current = [p for p in alert.pages if p.kind == "page" and (p.epoch, p.level, p.round) == step]
+    current = [
+        p for p in alert.pages if p.kind == PageKind.PAGE and (p.epoch, p.level, p.round) == step
+    ]
     statuses = [session.get(Message, p.message_id).status for p in current]
     if all(status in UNDELIVERABLE for status in statuses):
         audit_case(session, alert, "alert.page_failed", detail={"message": message.id}, now=now)

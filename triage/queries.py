@@ -7,16 +7,20 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, select
 
 from models import Alert, Dose, LabResult, Message, Patient, ReportItem, Staff, SymptomReport
+from models.vocabulary import AlertStatus, Urgency
 from triage.catalogue import CATALOGUE
-from triage.engine import LEVELS
 
 BOARD_LIMIT = 200
 
 
 def case_order():
     """Unacknowledged first, then acknowledged, then resolved; most urgent first; oldest first."""
-    status = case((Alert.status == "open", 0), (Alert.status == "acknowledged", 1), else_=2)
-    urgency = case({u: -rank for rank, u in enumerate(LEVELS)}, value=Alert.urgency, else_=0)
+    status = case(
+        (Alert.status == AlertStatus.OPEN, 0),
+        (Alert.status == AlertStatus.ACKNOWLEDGED, 1),
+        else_=2,
+    )
+    urgency = -Urgency.sql_rank(Alert.urgency)
     return status, urgency, Alert.created_at
 
 
@@ -25,7 +29,7 @@ def board(session, clinic_id: int, *, urgency=None, status=None) -> list[tuple[A
     stmt = (
         select(Alert, Patient)
         .join(Patient, Patient.id == Alert.patient_id)
-        .where(Alert.clinic_id == clinic_id, Alert.status != "resolved")
+        .where(Alert.clinic_id == clinic_id, Alert.status != AlertStatus.RESOLVED)
     )
     if urgency is not None:
         stmt = stmt.where(Alert.urgency == urgency)

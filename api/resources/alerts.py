@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from sqlalchemy import case, select
+from sqlalchemy import select
 
 from api.audit import audit
 from api.auth.guards import ADMIN, STAFF, of_my_clinic, roles_required
@@ -20,7 +20,7 @@ from clinical.registry import TRIAGE
 from clinical.settings import change_parameters, clinic_parameters
 from clinical.values import describe
 from models import Alert, Patient, db, utcnow
-from triage import acknowledgement, policies
+from triage import acknowledgement, policies, queries
 
 blp = Blueprint("alerts", __name__, url_prefix="/api/v1", description="Alerts and escalation")
 
@@ -41,12 +41,7 @@ class Alerts(MethodView):
         for name in ("urgency", "status", "patient_id"):
             if name in args:
                 stmt = stmt.where(getattr(Alert, name) == args[name])
-        order = (
-            case((Alert.status == "open", 0), (Alert.status == "acknowledged", 1), else_=2),
-            case((Alert.urgency == "emergency", 0), (Alert.urgency == "urgent", 1), else_=2),
-            Alert.created_at,
-        )
-        return paginate(stmt.order_by(*order), pagination_parameters)
+        return paginate(stmt.order_by(*queries.case_order()), pagination_parameters)
 
 
 @blp.route("/alerts/<int:alert_id>")
