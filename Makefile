@@ -68,6 +68,7 @@ bench-smoke: $(BIN)/.installed
 	$(BIN)/python bench/outbox_dispatch.py --smoke
 	$(BIN)/python bench/report_ingest.py --smoke
 	$(BIN)/python bench/reminder_planning.py --smoke
+	$(BIN)/python bench/fhir_export.py --smoke
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,7 +2,7 @@
 PostgreSQL, against a baseline measured in the same run: the same rows mapped to the same
 resource dicts and written with json.dumps, without fhir.resources' validation.
 
-    BENCH_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/test_fhir \\
+    BENCH_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/test \\
         .venv/bin/python bench/fhir_export.py [--patients 500 --reports 40] [--smoke]
 
 WIPES the database it is given.
@@ -29,7 +29,7 @@ from fhir_r4 import bulk, export, search  # noqa: E402
 from fhir_r4.common import Context  # noqa: E402
 from models import Clinic, Patient, ReportItem, Staff, SymptomReport, db  # noqa: E402
 
-URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/test_fhir")
+URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 NOW = datetime.now(UTC).replace(microsecond=0)
 BASE = "https://care.example.org"
 
