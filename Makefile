@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 run: $(BIN)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) dev --host 127.0.0.1 --port $(PORT)
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) dev --host 127.0.0.1 --port $(PORT)
 
 # The console's browser tests drive Debian's Chromium; install it where we can (root + apt).
 chromium:

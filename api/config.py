@@ -113,6 +113,9 @@ def check_config(config: dict) -> None:
         missing = [k for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not config[k]]
         if not (config["TWILIO_FROM_NUMBER"] or config["TWILIO_MESSAGING_SERVICE_SID"]):
             missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        # Real SMS carry links into the console: they must point at the configured origin.
+        if not config["PUBLIC_BASE_URL"]:
+            missing.append("PUBLIC_BASE_URL")
         if missing:
             raise RuntimeError(f"SMS_GATEWAY=twilio needs {', '.join(missing)}")
     for name in ("OUTBOX_CONCURRENCY", "OUTBOX_BATCH_SIZE", "OUTBOX_COMMIT_EVERY"):

@@ -56,13 +56,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Case {case} was already acknowledged. Nothing changed.",
         "es": "El caso {case} ya estaba confirmado. Nada cambió.",
     },
-    "ack_unknown": {
-        "en": "No open case {case}. Nothing changed.",
-        "es": "No hay un caso abierto {case}. Nada cambió.",
-    },
-    "ack_not_paged": {
-        "en": "This number was not paged for case {case}. Nothing changed.",
-        "es": "Este número no fue avisado del caso {case}. Nada cambió.",
+    "ack_unknown": {  # no such case, resolved, or not paged to this number: one answer
+        "en": "No open case {case} was paged to this number. Nothing changed.",
+        "es": "No hay un caso abierto {case} avisado a este número. Nada cambió.",
     },
     "ack_how": {
         "en": "To take case {case}, reply ACK and the case code, e.g. ACK {case}.",

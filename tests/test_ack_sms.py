@@ -2,13 +2,17 @@
 no space; a bare ACK; and anything else from a paged phone (issue 10, item 1)."""
 
 import itertools
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from models import db
+from messages.outbox import OutboxPolicy
+from models import AlertPage, EscalationPolicy, db
 from tests.factories import make_alert, make_clinic, make_patient, make_staff
 from tests.fake_twilio import FakeTwilio
 from tests.sms import signed_post, twilio_config
+from triage import escalation
 from triage.acknowledgement import parse_ack
 
 NURSE, OTHER_NURSE = "+12025550143", "+12025550144"
@@ -96,13 +100,81 @@ def test_anything_else_from_a_paged_phone_says_how_to_acknowledge(client, ward, 
     assert alert.status == "open"
 
 
+def page_other_nurse_too(clinic, patient):
+    """A second open case, paged to OTHER_NURSE only: OTHER_NURSE is a care-team phone."""
+    nurse, other = sorted(clinic.staff, key=lambda s: s.id)
+    nurse.on_call, other.on_call = False, True
+    db.session.commit()
+    alert = make_alert(patient, codes=("rash",))
+    nurse.on_call, other.on_call = True, False
+    db.session.commit()
+    return alert
+
+
 def test_a_phone_never_acknowledges_a_case_it_was_not_paged_for(client, ward):
-    _, _, patient = ward
+    clinic, _, patient = ward
     alert = make_alert(patient)  # pages the on-call nurse only
-    assert "was not paged" in sms(client, OTHER_NURSE, f"ACK {alert.case_code}")
-    assert "<Message>" not in sms(client, OTHER_NURSE, "ACK")  # never paged: not a case reply
+    page_other_nurse_too(clinic, patient)
+    reply = sms(client, OTHER_NURSE, f"ACK {alert.case_code}")
+    assert f"No open case {alert.case_code} was paged to this number" in reply
     db.session.refresh(alert)
     assert alert.status == "open"
+
+
+def test_a_paged_phone_gets_the_same_answer_for_a_real_code_and_a_made_up_one(client, ward):
+    clinic, _, patient = ward
+    theirs = make_alert(patient)  # paged to NURSE
+    page_other_nurse_too(clinic, patient)
+    real = sms(client, OTHER_NURSE, f"ACK {theirs.case_code}")
+    made_up = sms(client, OTHER_NURSE, "ACK ZZZZZ")
+    assert real.replace(theirs.case_code, "ZZZZZ") == made_up
+
+
+@pytest.mark.parametrize("text", ["ACK {c}", "ACK ZZZZZ", "ACK", "ok"])
+def test_a_phone_never_paged_learns_nothing_about_cases(client, ward, text):
+    _, _, patient = ward
+    alert = make_alert(patient)
+    assert "<Message>" not in sms(client, "+12025550177", text.format(c=alert.case_code))
+    assert "<Message>" not in sms(client, OTHER_NURSE, text.format(c=alert.case_code))
+    db.session.refresh(alert)
+    assert alert.status == "open"
+
+
+def test_staff_sharing_a_ward_phone_get_one_page_and_its_ack_counts_for_one_still_active(
+    client, ward
+):
+    clinic, nurse, patient = ward
+    sharer = make_staff(clinic, phone=NURSE)  # a second nurse on the same ward phone
+    timeout = {"urgent": 10, "emergency": 5}
+    db.session.add(
+        EscalationPolicy(
+            clinic_id=clinic.id,
+            version=1,
+            repeat_count=0,
+            levels=[
+                {"recipients": [nurse.id, sharer.id], "timeout_minutes": timeout},
+                {"recipients": [sharer.id, nurse.id], "timeout_minutes": timeout},
+            ],
+        )
+    )
+    db.session.commit()
+    alert = make_alert(patient)
+    escalation.escalate_due(
+        db.session, outbox_policy=OutboxPolicy(), now=alert.created_at + timedelta(minutes=10)
+    )
+    db.session.commit()
+    pages = db.session.scalars(select(AlertPage).where(AlertPage.alert_id == alert.id)).all()
+    # One SMS to the phone per level, not one per person behind it.
+    assert [(p.level, p.phone, p.staff_id) for p in pages] == [
+        (0, NURSE, nurse.id),
+        (1, NURSE, sharer.id),
+    ]
+    sharer.active = False  # the second nurse leaves; the phone stays on the ward
+    db.session.commit()
+    reply = sms(client, NURSE, f"ACK {alert.case_code}")
+    db.session.refresh(alert)
+    assert f"Case {alert.case_code} acknowledged" in reply
+    assert (alert.status, alert.acknowledged_by_id) == ("acknowledged", nurse.id)
 
 
 def test_a_code_of_no_case_is_never_taken_for_the_open_one(client, ward):

@@ -88,42 +88,52 @@ def _ever_paged(session, phone: str) -> bool:
     return session.scalar(select(AlertPage.id).where(AlertPage.phone == phone).limit(1)) is not None
 
 
-def _ack_by_sms(session, alert: Alert, phone: str, now: datetime) -> str:
-    if alert.status == AlertStatus.RESOLVED:
-        return render("ack_unknown", case=alert.case_code)
-    pages = [p for p in alert.pages if p.kind == PageKind.PAGE and p.phone == phone and p.staff_id]
-    staff = session.get(Staff, pages[-1].staff_id) if pages else None
-    if staff is None or not staff.active:
-        return render("ack_not_paged", case=alert.case_code)
+def _ack_by_sms(session, alert: Alert | None, code: str, phone: str, now: datetime):
+    """(the reply, whether the case is now taken) for one code. A code of no case, of a resolved
+    case or of a case this phone was not paged for gets the same reply: a phone learns nothing of
+    cases that are not its own."""
+    staff = _paged_staff(session, alert, phone) if alert is not None else None
+    if staff is None or alert.status == AlertStatus.RESOLVED:
+        return render("ack_unknown", case=code), False
     if alert.status == AlertStatus.ACKNOWLEDGED:
         mark_reviewed(alert, now=now)
-        return render("ack_already", case=alert.case_code)
+        return render("ack_already", case=alert.case_code), True
     acknowledge(session, alert, staff, now=now, via="sms")
-    return render("ack_done", case=alert.case_code)
+    return render("ack_done", case=alert.case_code), True
+
+
+def _paged_staff(session, alert: Alert, phone: str) -> Staff | None:
+    """The active staff member this phone was paged as for the case, newest page first (staff may
+    share a ward phone, and one of them may have left)."""
+    for page in reversed(alert.pages):
+        if page.kind == PageKind.PAGE and page.phone == phone and page.staff_id:
+            staff = session.get(Staff, page.staff_id)
+            if staff is not None and staff.active:
+                return staff
+    return None
 
 
 def handle_ack_sms(session, from_phone: str, body: str, now: datetime) -> str | None:
     """The reply to a nurse's SMS; None when the text is not for this handler."""
-    is_ack, codes = parse_ack(body)
     open_cases = _open_cases_paged(session, from_phone)
+    if not open_cases and not _ever_paged(session, from_phone):
+        return None  # not a care-team phone: it is told nothing about cases
+    is_ack, codes = parse_ack(body)
     if not is_ack:
         return _how(open_cases) if open_cases else None
-    named = {}
-    if codes:
-        found = session.scalars(select(Alert).where(Alert.case_code.in_(codes)))
-        named = {a.case_code: a for a in found}
-    if named:  # codes of real cases: each is acknowledged only if this phone was paged for it
-        replies = [_ack_by_sms(session, named[c], from_phone, now) for c in codes if c in named]
+    if codes:  # each code is taken only if this phone was paged for it; never guess another
+        found = {
+            a.case_code: a for a in session.scalars(select(Alert).where(Alert.case_code.in_(codes)))
+        }
+        results = [_ack_by_sms(session, found.get(c), c, from_phone, now) for c in codes]
+        replies = [text for text, _ in results]
+        if open_cases and not any(taken for _, taken in results):
+            replies.append(_how(open_cases))
         return " ".join(replies)
-    if codes:  # a code of no case: never guess which one was meant
-        reply = render("ack_unknown", case=codes[0])
-        return " ".join([reply, _how(open_cases)]) if open_cases else reply
     if len(open_cases) == 1:  # a bare ACK: the one open page of this phone
-        return _ack_by_sms(session, open_cases[0], from_phone, now)
+        return _ack_by_sms(session, open_cases[0], open_cases[0].case_code, from_phone, now)[0]
     if open_cases:
         return _how(open_cases)
-    if not _ever_paged(session, from_phone):
-        return None  # not a care-team phone: not for this handler
     return render("ack_none_open")
 
 

@@ -52,7 +52,10 @@ def _recipients(session, clinic_id: int, tokens: list) -> list[Staff]:
             chosen += [s for s in staff if s.role == "admin"]
         else:
             chosen += [s for s in staff if s.id == token]
-    return list(dict.fromkeys(chosen))
+    by_phone = {}  # staff sharing a ward phone: one page to the phone, not one each
+    for person in chosen:
+        by_phone.setdefault(person.phone, person)
+    return list(by_phone.values())
 
 
 def _send(
