@@ -374,3 +374,17 @@ def test_a_worse_lab_value_reopens_its_acknowledged_case_and_pages(client, app, 
     db.session.refresh(alert)
     assert (alert.status, alert.urgency) == ("open", "urgent")
     assert fake.bodies_to(NURSE_1)[0].startswith(f"URGENT alert, case {alert.case_code}: urgency")
+
+
+def test_real_sms_need_the_public_origin_their_links_point_at(tmp_path):
+    from api.config import check_config, load_config
+
+    config = load_config(str(tmp_path), {}) | {
+        "SMS_GATEWAY": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "x" * 32,
+        "TWILIO_FROM_NUMBER": "+15005550006",
+    }
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        check_config(config)
+    check_config(config | {"PUBLIC_BASE_URL": "https://care.example.org"})
