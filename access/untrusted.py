@@ -1,9 +1,11 @@
 """Untrusted input both front ends parse the same way: JSON that is unsafe to parse or store
-(NaN, Infinity, overflowing numbers, deep nesting), and the NUL character, which PostgreSQL text
-cannot hold. Plain Python: the API's request parser and the console's forms call it."""
+(NaN, Infinity, overflowing numbers, deep nesting, lone surrogates), and the NUL character, which
+PostgreSQL text cannot hold. Plain Python: the API's request parser and the console's forms call
+it."""
 
 import json
 import math
+import re
 
 MAX_DEPTH = 32  # the deepest body we take is 4 levels
 NUL = "\x00"
@@ -40,9 +42,29 @@ def _children(item):
     return item.values() if isinstance(item, dict) else item
 
 
+# JSON's "\ud83d" escape alone (an app that cut a string inside an emoji): not a character, so
+# no database, log or SMS can encode it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _LONE_SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def loads(data: bytes) -> object:
-    """json.loads without NaN, Infinity, overflowing floats, 4,300-digit integers or nesting
-    deeper than MAX_DEPTH (Python's own limit is a RecursionError)."""
+    """json.loads without NaN, Infinity, overflowing floats, 4,300-digit integers, nesting
+    deeper than MAX_DEPTH (Python's own limit is a RecursionError) or lone surrogates."""
     try:
         value = json.loads(data.decode("utf-8"), parse_constant=_no_constants, parse_float=_finite)
     except UnsafeJSON:
@@ -53,6 +75,8 @@ def loads(data: bytes) -> object:
         raise UnsafeJSON("The body is not valid JSON.") from exc
     if _too_deep(value):
         raise UnsafeJSON(f"Nested deeper than {MAX_DEPTH} levels.")
+    if _has_lone_surrogate(value):
+        raise UnsafeJSON("A string holds half of a character (a lone \\ud800-\\udfff escape).")
     return value
 
 

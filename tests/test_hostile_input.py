@@ -168,8 +168,23 @@ DEEP = "[" * 1000 + "]" * 1000  # 2 KB
         '{"baseline_weight": 1e309}',
         '{"baseline_weight": ' + "9" * 5000 + "}",
         "[" * 40 + "]" * 40,
+        '{"note": "mareo \\ud83d", "display_name": "x\\ud800", "items": []}',
+        '{"name": "\\udfff"}',
+        '{"\\ud800": 1}',
     ],
-    ids=["deep-array", "deep-object", "nan", "inf", "-inf", "1e309", "5000-digits", "depth-40"],
+    ids=[
+        "deep-array",
+        "deep-object",
+        "nan",
+        "inf",
+        "-inf",
+        "1e309",
+        "5000-digits",
+        "depth-40",
+        "half-an-emoji",
+        "lone-low-surrogate",
+        "surrogate-key",
+    ],
 )
 def test_every_json_endpoint_refuses_unsafe_json(client, world, raw):
     people, headers = world
@@ -186,6 +201,20 @@ def test_every_json_endpoint_refuses_unsafe_json(client, world, raw):
         )
         assert response.status_code == 400, (method, path, response.get_data(as_text=True))
         assert response.json["error"] == "invalid_json"
+
+
+def test_a_fainting_report_cut_inside_an_emoji_is_refused_clearly_not_lost_to_a_500(client, world):
+    """An app that cut its note inside an emoji sends half a character; a whole emoji is fine."""
+    people, headers = world
+    patient = headers["patient"] | {"Idempotency-Key": "surrogate-0001"}
+    half = '{"items": [{"symptom": "fainting"}], "note": "mareo \\ud83d"}'
+    response = client.post(
+        "/api/v1/me/symptom-reports", data=half, headers=patient, content_type="application/json"
+    )
+    assert response.status_code == 400 and response.json["error"] == "invalid_json"
+    whole = {"items": [{"symptom": "fainting"}], "note": "mareo \U0001f635"}
+    response = client.post("/api/v1/me/symptom-reports", json=whole, headers=patient)
+    assert response.status_code == 201, response.get_data(as_text=True)
 
 
 def test_reasonable_json_still_passes(client, world):
