@@ -186,6 +186,15 @@ def test_lab_results_with_units(client, setup):
     assert [lab["kind"] for lab in client.get(url, headers=auth(nurse)).json] == ["bilirubin"]
 
 
+@pytest.mark.parametrize("unit", ["µmol/L", "μmol/L", "umol/L"])
+def test_micromoles_are_taken_as_labs_print_them(client, setup, unit):
+    nurse, patient = setup
+    body = {"kind": "bilirubin", "value": 34, "unit": unit, "collected_at": "2026-03-02T08:00:00Z"}
+    created = client.post(f"/api/v1/patients/{patient.id}/labs", json=body, headers=auth(nurse))
+    assert created.status_code == 201, created.json
+    assert created.json["unit"] == "umol/L"
+
+
 def test_unenrolled_patients_records_are_read_only(client, setup):
     nurse, patient = setup
     patient.status = "unenrolled"

@@ -210,6 +210,27 @@ def test_t_irr_within_24_hours_of_an_infusion():
     assert "T-IRR" not in run(Item("rash"), facts=later).rule_ids
 
 
+@pytest.mark.parametrize(
+    "items, facts",
+    [
+        ((Item("rash"),), Facts(last_infusion_end=NOW - timedelta(hours=23))),  # T-IRR, T-RASH
+        ((Item("abdominal_pain", severity=1), temp("38.6")), NO_VOD),  # T-FEV, T-PAIN routine
+    ],
+)
+def test_the_highest_level_wins_in_the_words_too(items, facts):
+    """§2.1: an urgent report never says "we will review this by ..." and always says act now."""
+    result = run(*items, facts=facts)
+    assert result.urgency == "urgent" and len(result.rule_ids) == 2
+    assert "routine" not in result.advice
+    acts_now = {"urgent_call", "urgent_infection", "urgent_liver", "urgent_bleeding"}
+    assert acts_now & set(result.advice)
+
+
+def test_a_routine_report_keeps_its_review_by_wording():
+    result = run(Item("abdominal_pain", severity=1), facts=NO_VOD)
+    assert result.urgency == "routine" and result.advice == ["routine"]
+
+
 def lab(kind, value, unit, uln=None, earlier=(), others=None, facts=IN_VOD):
     return triage_lab(
         kind,
@@ -231,6 +252,8 @@ def lab(kind, value, unit, uln=None, earlier=(), others=None, facts=IN_VOD):
         ("1.99", "mg/dL", False),
         ("2.00", "mg/dL", True),
         ("34.2", "umol/L", True),
+        ("34", "umol/L", True),  # the spec's own figure: "≥2 mg/dL (34 µmol/L)"
+        ("33.9", "umol/L", False),
         ("33.0", "umol/L", False),
     ],
 )

@@ -7,7 +7,7 @@ The highest matching level wins.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 
 from clinical import windows
@@ -16,6 +16,17 @@ from models.vocabulary import Urgency
 from models.vocabulary import Urgency as U
 
 RULESET_VERSION = "2026-11-25.1"
+# Advice keys that tell the patient to act now ("lab" is the care team's, for staff-entered labs).
+ACTS_NOW = {
+    "emergency",
+    "urgent_liver",
+    "urgent_infection",
+    "urgent_bleeding",
+    "urgent_call",
+    "dizziness",
+    "pregnancy",
+    "lab",
+}
 LEVELS = tuple(Urgency)  # lowest first
 worst = Urgency.worst
 
@@ -80,8 +91,19 @@ class Result:
 
     @property
     def advice(self) -> list[str]:
+        """Advice keys, most urgent first. The highest level wins (§2.1) in the words too: an
+        urgent or emergency report never carries "we will review this by ...", and always says
+        to act now (T-IRR's "tell your nurse" alone does not, for a patient at home)."""
         keys = [m.advice for m in sorted(self.matches, key=lambda m: -Urgency(m.urgency).rank)]
-        return list(dict.fromkeys(keys))
+        keys = list(dict.fromkeys(keys))
+        if self.urgency.rank < U.URGENT.rank:
+            return keys
+        keys = [k for k in keys if k != "routine"]
+        if self.urgency == U.EMERGENCY and "emergency" not in keys:
+            keys.insert(0, "emergency")
+        elif not ACTS_NOW.intersection(keys):
+            keys.insert(0, "urgent_call")
+        return keys
 
 
 def in_vod_window(facts: Facts, today: date, s: Parameters) -> bool:
@@ -253,8 +275,12 @@ def triage_lab(
     unit, oldest first; `latest_others`: {kind: (value, uln)} of recent AST and ALT (L-3)."""
     result = Result()
     if kind == "bilirubin":
-        mg_dl = value if unit == "mg/dL" else value / Decimal("17.1")
-        if mg_dl >= s.bilirubin_vod_mg_dl and in_vod_window(facts, today, s):
+        # The spec's threshold in µmol/L is the mg/dL one x 17.1 to a whole number, as labs
+        # report it: 2 mg/dL is "34 µmol/L" (L-1), not 34.2.
+        threshold = s.bilirubin_vod_mg_dl
+        if unit != "mg/dL":
+            threshold = (threshold * Decimal("17.1")).to_integral_value(ROUND_HALF_UP)
+        if value >= threshold and in_vod_window(facts, today, s):
             result.add("L-1", "5.1", U.URGENT, "lab")
         window = collected_at - timedelta(hours=48)
         doubled = any(window <= t < collected_at and 0 < v and value >= 2 * v for t, v in earlier)

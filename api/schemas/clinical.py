@@ -1,6 +1,8 @@
 """Doses, transplant, treatment end and lab results as staff record them."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+import re
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from api.schemas.fields import Amount, Day, Instant, Int
 from models.patients import LAB_UNITS
@@ -36,6 +38,13 @@ class LabResultSchema(Schema):
     collected_at = Instant(required=True)
     recorded_by_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = Instant(dump_only=True)
+
+    @pre_load
+    def _micro_sign(self, data, **kwargs):
+        """Labs print µmol/L with the micro sign (U+00B5) or the Greek mu (U+03BC)."""
+        if isinstance(data, dict) and isinstance(data.get("unit"), str):
+            data = data | {"unit": re.sub("^[\u00b5\u03bc]", "u", data["unit"])}
+        return data
 
     @validates_schema
     def _unit_fits_kind(self, data, **kwargs):
