@@ -73,6 +73,17 @@ def test_clinic_settings(client, admin):
     assert bad.status_code == 422
 
 
+def test_the_clinics_24_hour_line_can_be_changed_but_not_cleared(client, admin):
+    """Urgent advice says "call <this number> now"; without it a patient would be sent to 911."""
+    changed = client.patch(
+        "/api/v1/clinic", json={"care_team_phone": "+12025550101"}, headers=auth(admin)
+    )
+    assert changed.status_code == 200 and changed.json["care_team_phone"] == "+12025550101"
+    cleared = client.patch("/api/v1/clinic", json={"care_team_phone": None}, headers=auth(admin))
+    assert cleared.status_code == 422 and "care_team_phone" in cleared.json["errors"]
+    assert db.session.get(Staff, admin.id).clinic.care_team_phone == "+12025550101"
+
+
 def test_audit_trail_is_queryable_and_scoped(client, admin):
     clinic = db.session.get(Staff, admin.id).clinic
     nurse = make_staff(clinic)

@@ -41,3 +41,6 @@ class ClinicSchema(Schema):
 
 class ClinicUpdateSchema(ClinicSchema):
     """PATCH body of /clinic (used with partial=True)."""
+
+    # Set or changed, never cleared: urgent advice tells patients to call this number now.
+    care_team_phone = Phone(metadata={"description": "24-hour line patients call; not cleared"})
