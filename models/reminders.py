@@ -40,6 +40,13 @@ class Reminder(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    def acknowledge(self, kind: str, now: datetime) -> None:
+        """The app marks it read or done. It only moves forward (read, then done): a "read"
+        after "done", or the same kind again (a retry), changes nothing and keeps the time."""
+        rank = {None: 0, "read": 1, "done": 2}
+        if rank[kind] > rank[self.ack_kind]:
+            self.acknowledged_at, self.ack_kind = now, kind
+
 
 class ScheduleRuleSetting(db.Model):
     """A clinic's version of a rule (overrides of PROPOSED values, texts, on/off), or a custom

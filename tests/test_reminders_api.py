@@ -139,6 +139,13 @@ def test_recorded_dose_to_sms_at_the_fake_twilio(client, app, fake, team):
         f"/api/v1/me/reminders/{mine[0]['id']}/ack", json={"kind": "done"}, headers=auth(patient)
     )
     assert acked.status_code == 200 and acked.json["ack_kind"] == "done"
+    # A late "read" (the app opened it again) or a retried "done" never downgrades or re-stamps.
+    for kind in ("read", "done"):
+        again = client.post(
+            f"/api/v1/me/reminders/{mine[0]['id']}/ack", json={"kind": kind}, headers=auth(patient)
+        )
+        assert again.status_code == 200 and again.json["ack_kind"] == "done"
+        assert again.json["acknowledged_at"] == acked.json["acknowledged_at"]
 
 
 def test_quiet_hours_defer_to_the_next_allowed_local_time(client, app, fake, team):

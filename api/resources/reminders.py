@@ -79,7 +79,7 @@ class MyReminderAck(MethodView):
             raise NotFound("Reminder not found.")
         if reminder.status != "released":
             raise Conflict("Only a reminder that has been sent can be acknowledged.")
-        reminder.acknowledged_at, reminder.ack_kind = utcnow(), body["kind"]
+        reminder.acknowledge(body["kind"], utcnow())
         db.session.commit()
         return with_texts([reminder], current_user.clinic_id, current_user.language)[0]
 
