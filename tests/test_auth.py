@@ -150,3 +150,29 @@ def test_login_is_rate_limited(client, nurse):
     blocked = login(client, nurse.email)  # even the right password, until the window passes
     assert blocked.status_code == 429
     assert blocked.json["code"] == 429 and "Retry-After" in blocked.headers
+
+
+def test_a_password_change_needs_a_token_from_a_sign_in_not_a_refresh(client, app):
+    clinic = make_clinic()
+    admin = make_staff(clinic, role="admin", email="admin@example.org")
+    signed_in = login(client, admin.email).json
+    refreshed = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": signed_in["refresh_token"]}
+    ).json
+    url, body = f"/api/v1/staff/{admin.id}", {"password": "A new long passphrase 1"}
+    stale = client.patch(
+        url, json=body, headers={"Authorization": f"Bearer {refreshed['access_token']}"}
+    )
+    assert stale.status_code == 401 and stale.json["error"] == "token_not_fresh"
+    assert login(client, admin.email).status_code == 200  # unchanged
+    # Other changes take a refreshed token; the password one takes a sign-in's.
+    renamed = client.patch(
+        url,
+        json={"name": "Renamed"},
+        headers={"Authorization": f"Bearer {refreshed['access_token']}"},
+    )
+    assert renamed.status_code == 200
+    fresh = login(client, admin.email).json["access_token"]
+    changed = client.patch(url, json=body, headers={"Authorization": f"Bearer {fresh}"})
+    assert changed.status_code == 200
+    assert login(client, admin.email, "A new long passphrase 1").status_code == 200

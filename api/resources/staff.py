@@ -1,7 +1,7 @@
 """Staff accounts of the clinic and the clinic's settings (clinic admins)."""
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user
+from flask_jwt_extended import current_user, verify_jwt_in_request
 from sqlalchemy import select
 
 from access import families
@@ -65,6 +65,7 @@ class StaffById(MethodView):
             raise Conflict("Admins cannot deactivate or demote themselves.")
         changed = sorted(changes)
         if "password" in changes:
+            verify_jwt_in_request(fresh=True)  # 401 token_not_fresh with a refreshed token
             member.password_hash = hash_password(changes.pop("password"))
         for name, value in changes.items():
             setattr(member, name, value)
