@@ -6,7 +6,9 @@ A refresh token is single use: refreshing marks it used and issues its successor
 used token again means it was copied, so the whole family is revoked, except within a short grace
 period after first use: a phone on a flaky network may never have received the response and
 retries; the retry gets a new successor and the one it never saw is revoked, so only one live
-chain remains.
+chain remains. Two refreshes that race (two requests met `token_expired` together) may answer out
+of order, and the phone keeps the twin that was revoked: within the same grace that twin is a
+retry too, while nothing issued after it has been used.
 """
 
 import uuid
@@ -72,6 +74,19 @@ class Rotation:
     reuse_detected: bool = False
 
 
+def _is_retry(token: RefreshToken, successor: RefreshToken | None, now, grace_seconds) -> bool:
+    """A phone's retry, not a copy: within the grace period of the token's use (its response was
+    lost), or of its being superseded by such a retry (two refreshes raced and the answers came
+    back out of order), while what replaced it has not been used yet."""
+    changed = token.revoked_at if token.used_at is None else token.used_at
+    return (
+        successor is not None
+        and successor.used_at is None
+        and successor.revoked_at is None
+        and now - changed <= timedelta(seconds=grace_seconds)
+    )
+
+
 def rotate(session, jti: str, *, now: datetime, days: int, grace_seconds: int) -> Rotation:
     token = session.execute(
         select(RefreshToken).where(RefreshToken.jti == jti).with_for_update()
@@ -81,21 +96,16 @@ def rotate(session, jti: str, *, now: datetime, days: int, grace_seconds: int) -
     family = session.get(TokenFamily, token.family_id)
     if family.revoked_at is not None or token.expires_at <= now:
         return Rotation(family=family)
+    successor = None
     if token.revoked_at is not None or token.used_at is not None:
         successor = session.get(RefreshToken, token.replaced_by) if token.replaced_by else None
-        retry = (
-            token.revoked_at is None
-            and token.used_at is not None
-            and now - token.used_at <= timedelta(seconds=grace_seconds)
-            and successor is not None
-            and successor.used_at is None
-        )
-        if not retry:
+        if not _is_retry(token, successor, now, grace_seconds):
             revoke_family(family, now=now, reason="refresh_reuse")
             return Rotation(family=family, reuse_detected=True)
-        successor.revoked_at = now
-    else:
-        token.used_at = now
+        successor.revoked_at = now  # the answer the phone never saw, or the twin it raced
+    token.used_at = token.used_at or now
     row = new_refresh_token(session, family, now=now, days=days)
     token.replaced_by = row.jti
+    if successor is not None:  # the superseded twin, presented within the grace, is a retry too
+        successor.replaced_by = row.jti
     return Rotation(successor=row, family=family)

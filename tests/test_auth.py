@@ -83,12 +83,46 @@ def test_a_retry_within_the_grace_period_is_not_reuse(client, nurse):
     lost = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     retry = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert lost.status_code == retry.status_code == 200
-    # The response the phone never saw is dead; the one it got works.
+    ok = client.post("/api/v1/auth/refresh", json={"refresh_token": retry.json["refresh_token"]})
+    assert ok.status_code == 200
+    # Once the chain moved on from the retry's answer, the lost answer is dead, and presenting it
+    # is reuse: the family is gone.
     dead = client.post("/api/v1/auth/refresh", json={"refresh_token": lost.json["refresh_token"]})
     assert dead.status_code == 401
-    # Presenting a revoked successor is reuse: the family is gone.
-    ok = client.post("/api/v1/auth/refresh", json={"refresh_token": retry.json["refresh_token"]})
-    assert ok.status_code == 401
+    assert db.session.scalar(select(TokenFamily)).revoked_reason == "refresh_reuse"
+
+
+def test_two_refreshes_that_race_and_answer_out_of_order_keep_the_sign_in(client, nurse):
+    """Two requests met token_expired together; the phone kept the first answer (X1), which the
+    second refresh had superseded with X2. Within the grace X1 is a retry, not theft."""
+    first = login(client, nurse.email).json
+    x1 = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json
+    x2 = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json
+    kept = client.post("/api/v1/auth/refresh", json={"refresh_token": x1["refresh_token"]})
+    assert kept.status_code == 200, kept.json
+    # The other request's thread presents X2 too: still the same race, still signed in.
+    other = client.post("/api/v1/auth/refresh", json={"refresh_token": x2["refresh_token"]})
+    assert other.status_code == 200, other.json
+    headers = {"Authorization": f"Bearer {other.json['access_token']}"}
+    assert client.get("/api/v1/patients", headers=headers).status_code == 200
+    assert db.session.scalar(select(TokenFamily)).revoked_at is None
+    # One live chain: the answer superseded last is dead once the chain moves on from the other.
+    moved = client.post("/api/v1/auth/refresh", json={"refresh_token": other.json["refresh_token"]})
+    assert moved.status_code == 200
+    stale = client.post("/api/v1/auth/refresh", json={"refresh_token": kept.json["refresh_token"]})
+    assert stale.status_code == 401
+
+
+def test_a_superseded_twin_past_the_grace_period_is_reuse(client, nurse):
+    first = login(client, nurse.email).json
+    x1 = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).json
+    client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    for row in db.session.scalars(select(RefreshToken).where(RefreshToken.revoked_at.is_not(None))):
+        row.revoked_at -= timedelta(seconds=31)
+    db.session.commit()
+    reuse = client.post("/api/v1/auth/refresh", json={"refresh_token": x1["refresh_token"]})
+    assert reuse.status_code == 401
+    assert db.session.scalar(select(TokenFamily)).revoked_reason == "refresh_reuse"
 
 
 def test_a_used_token_past_the_grace_period_revokes_the_family(client, nurse):
