@@ -16,6 +16,7 @@ from models.vocabulary import PatientStatus
 from schedules.reconcile import replan_patient
 
 MAX_INFUSION = timedelta(hours=12)
+MIN_DOSE_GAP_DAYS = 6  # REF-4: "Doses ±2 days, ≥6 days apart"
 
 
 def _local_today(patient: Patient, now: datetime) -> date:
@@ -77,6 +78,12 @@ def record_dose(session, patient: Patient, data: dict, *, staff_id: int, now: da
         ]
     if ended is not None and not started < ended <= started + MAX_INFUSION:
         errors["infusion_ended_at"] = ["Must be after the start, and within 12 hours of it."]
+    near = _other_dose_within(session, patient, data, MIN_DOSE_GAP_DAYS - 1)
+    if near is not None:
+        errors["administered_on"] = [
+            f"Another dose is recorded on {near.isoformat()}; doses are at least "
+            f"{MIN_DOSE_GAP_DAYS} days apart (REF-4)."
+        ]
     ended_on = patient.treatment_ended_on
     if ended_on is not None and data["administered_on"] > ended_on:
         errors["administered_on"] = [
@@ -89,6 +96,21 @@ def record_dose(session, patient: Patient, data: dict, *, staff_id: int, now: da
     session.add(dose)
     replan_patient(session, patient, now=now)  # a new dose extends the windows
     return dose
+
+
+def _other_dose_within(session, patient: Patient, data: dict, days: int) -> date | None:
+    """The date of another dose within `days` of this one (the same cycle day recorded twice is
+    a duplicate, answered 409 by its unique key, not this)."""
+    day = data["administered_on"]
+    return session.scalar(
+        select(Dose.administered_on)
+        .where(
+            Dose.patient_id == patient.id,
+            Dose.administered_on.between(day - timedelta(days=days), day + timedelta(days=days)),
+            ~((Dose.cycle == data.get("cycle")) & (Dose.cycle_day == data.get("cycle_day"))),
+        )
+        .limit(1)
+    )
 
 
 def last_dose(session, patient: Patient) -> Dose | None:

@@ -56,6 +56,22 @@ def test_same_cycle_day_twice_is_a_conflict(client, setup):
     assert "UNIQUE" not in again.get_data(as_text=True).upper()
 
 
+def test_doses_less_than_six_days_apart_are_refused(client, setup):
+    """REF-4: doses on days 1, 8, 15, ±2 days, at least 6 days apart. C1D1 then a "C1D8" the
+    next day is a mistake in the record, and would shift every window the label sets."""
+    nurse, patient = setup
+    url = f"/api/v1/patients/{patient.id}/doses"
+    assert client.post(url, json=dose_body(), headers=auth(nurse)).status_code == 201
+    for day in ("2026-03-03", "2026-03-07", "2026-02-25"):
+        body = dose_body(day, f"{day}T14:00:00Z", None, cycle_day=8)
+        refused = client.post(url, json=body, headers=auth(nurse))
+        assert refused.status_code == 422, day
+        assert "at least 6 days apart" in refused.json["errors"]["administered_on"][0]
+    ok = dose_body("2026-03-08", "2026-03-08T14:00:00Z", None, cycle_day=8)  # day 8 - 1 allowed
+    assert client.post(url, json=ok, headers=auth(nurse)).status_code == 201
+    assert len(client.get(url, headers=auth(nurse)).json) == 2
+
+
 @pytest.mark.parametrize(
     "changes, field",
     [
