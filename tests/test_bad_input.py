@@ -45,6 +45,12 @@ def test_oversize_body(client, nurse):
     assert_envelope(post_patient(client, nurse, body), 413)
 
 
+ZONE_MESSAGE = (
+    "Unknown time zone; use a region's IANA name such as Europe/Madrid (fixed-offset names such "
+    "as EST or Etc/GMT+5 ignore daylight saving time)."
+)
+
+
 @pytest.mark.parametrize(
     "changes, field, message",
     [
@@ -57,13 +63,15 @@ def test_oversize_body(client, nurse):
         (
             {"timezone": "Mars/Olympus"},
             "timezone",
-            "Unknown time zone; use an IANA name such as Europe/Madrid.",
+            ZONE_MESSAGE,
         ),
         (
             {"timezone": "../../etc/passwd"},
             "timezone",
-            "Unknown time zone; use an IANA name such as Europe/Madrid.",
+            ZONE_MESSAGE,
         ),
+        ({"timezone": "EST"}, "timezone", ZONE_MESSAGE),  # no daylight saving: drifts an hour
+        ({"timezone": "Etc/GMT+5"}, "timezone", ZONE_MESSAGE),
         (
             {"phone": "12345"},
             "phone",

@@ -12,7 +12,13 @@ from messages.phones import e164
 
 @functools.cache
 def _known_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """A region's zones (Area/Location, which follow its daylight saving time) and UTC; not the
+    fixed-offset names (EST, Etc/GMT+5), with which reminders drift an hour every summer."""
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name == "UTC" or ("/" in name and not name.startswith("Etc/"))
+    )
 
 
 class Phone(fields.String):
@@ -40,7 +46,10 @@ class TimeZone(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         name = super()._deserialize(value, attr, data, **kwargs)
         if name not in _known_zones():
-            raise ValidationError("Unknown time zone; use an IANA name such as Europe/Madrid.")
+            raise ValidationError(
+                "Unknown time zone; use a region's IANA name such as Europe/Madrid (fixed-offset "
+                "names such as EST or Etc/GMT+5 ignore daylight saving time)."
+            )
         return name
 
 
