@@ -4,6 +4,7 @@ with UTC offsets. The guards sit where every endpoint passes (the request parser
 pagination schema, the shared fields, one request hook), so these tests walk every endpoint."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -251,3 +252,41 @@ def test_local_times_are_accepted(client, world):
     )
     assert response.status_code == 200
     assert response.json["quiet_hours_start"] == "22:30:00"
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"items": [{"symptom": "fever"}], "onset_at": "2030-12-01T10:00:00Z"}, "onset_at"),
+        (
+            {
+                "items": [
+                    {
+                        "symptom": "temperature",
+                        "value": 38.6,
+                        "unit": "C",
+                        "measured_at": "2031-01-01T00:00:00Z",
+                    }
+                ]
+            },
+            "items",
+        ),
+    ],
+)
+def test_a_report_of_what_has_not_happened_yet_is_refused(client, world, body, field):
+    """A reading or an onset in the future would skew "sustained over an hour" (T-FEV)."""
+    _, headers = world
+    response = client.post(
+        "/api/v1/me/symptom-reports",
+        json=body,
+        headers=headers["patient"] | {"Idempotency-Key": f"future-{field}-0001"},
+    )
+    assert response.status_code == 422 and field in response.json["errors"]
+    ahead = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()  # a phone's clock runs ahead
+    fine = {"items": [{"symptom": "fever"}], "onset_at": ahead}
+    ok = client.post(
+        "/api/v1/me/symptom-reports",
+        json=fine,
+        headers=headers["patient"] | {"Idempotency-Key": f"future-ok-{field}-0001"},
+    )
+    assert ok.status_code == 201, ok.json

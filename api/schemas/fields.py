@@ -53,6 +53,15 @@ class TimeZone(fields.String):
         return name
 
 
+CLOCK_SKEW = dt.timedelta(minutes=5)  # a phone's clock may run a little ahead
+
+
+def not_in_the_future(value: dt.datetime) -> None:
+    """For what has happened (a reading, an onset): not after now, give or take a phone's clock."""
+    if value > dt.datetime.now(dt.UTC) + CLOCK_SKEW:
+        raise ValidationError("Must not be in the future.")
+
+
 class Instant(fields.AwareDateTime):
     """An ISO 8601 instant with its UTC offset; returned in UTC."""
 

@@ -4,7 +4,18 @@ from decimal import Decimal
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Amount, DecimalNumber, Id, Instant, Int, Number, OneOf, Phone, Text
+from api.schemas.fields import (
+    Amount,
+    DecimalNumber,
+    Id,
+    Instant,
+    Int,
+    Number,
+    OneOf,
+    Phone,
+    Text,
+    not_in_the_future,
+)
 from models.triage import ALERT_STATUSES, URGENCIES
 from triage.catalogue import CATALOGUE, TEMPERATURE_SITES, TEMPERATURE_UNITS, WEIGHT_UNITS
 
@@ -33,7 +44,7 @@ class ReportItemSchema(Schema):
         validate=validate.OneOf(TEMPERATURE_UNITS + WEIGHT_UNITS), metadata={"example": "C"}
     )
     site = fields.String(validate=validate.OneOf(TEMPERATURE_SITES), metadata={"example": "oral"})
-    measured_at = Instant()
+    measured_at = Instant(validate=not_in_the_future)
 
     @validates_schema
     def _measurement_fits(self, data, **kwargs):
@@ -63,7 +74,7 @@ class SymptomReportSchema(Schema):
     items = fields.List(
         fields.Nested(ReportItemSchema), required=True, validate=validate.Length(1, 12)
     )
-    onset_at = Instant()
+    onset_at = Instant(validate=not_in_the_future)
     note = Text(500)
 
 
