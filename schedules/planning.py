@@ -94,7 +94,9 @@ def applies(rule: Rule, facts: Facts) -> bool:
     return {
         "R-CONTRA-F": female and facts.reproductive_potential,
         "R-CONTRA-M": male and facts.partner_reproductive_potential,
-        "R-LACT": female and facts.breastfeeding,
+        # "Advise women against breastfeeding" (SEED-0 §17): every woman who could be nursing,
+        # not only one recorded as nursing today (a record is often behind).
+        "R-LACT": female and (facts.reproductive_potential or facts.breastfeeding),
         "R-PREG": (female and facts.reproductive_potential)
         or (male and facts.partner_reproductive_potential),
     }.get(rule.id, True)

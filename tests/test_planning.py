@@ -96,12 +96,25 @@ def test_window_rules_run_monthly_to_the_inclusive_end(rule_id, patient, months)
         ("R-CONTRA-F", dict(sex="male", reproductive_potential=True)),
         ("R-CONTRA-M", dict(sex="male", partner_reproductive_potential=False)),
         ("R-CONTRA-M", dict(sex="female", reproductive_potential=True)),
-        ("R-LACT", dict(sex="female", breastfeeding=False)),
+        ("R-LACT", dict(sex="female", reproductive_potential=False, breastfeeding=False)),
+        ("R-LACT", dict(sex="male")),
         ("R-PREG", dict(sex="female", reproductive_potential=False)),
     ],
 )
 def test_rules_follow_the_patients_facts(rule_id, patient):
     assert occurrences(facts(doses=(dose(date(2026, 1, 5)),), **patient), rule_id) == []
+
+
+@pytest.mark.parametrize(
+    "patient",
+    [
+        dict(sex="female", reproductive_potential=True, breastfeeding=False),
+        dict(sex="female", reproductive_potential=False, breastfeeding=True),
+    ],
+)
+def test_r_lact_counsels_every_woman_who_could_be_nursing(patient):
+    """SEED-0 §17 "Advise women against breastfeeding": not only one recorded as nursing today."""
+    assert occurrences(facts(doses=(dose(date(2026, 1, 5)),), **patient), "R-LACT")
 
 
 def test_window_end_waits_for_treatment_end():
