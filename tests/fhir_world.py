@@ -43,9 +43,13 @@ def send_outbox(at):
 
 
 def make_history(clinic, *, start: datetime | None = None) -> History:
-    """Six reports over two days, two alerts (the fever one acknowledged), pages and two
+    """Six reports over a day and more, two alerts (the fever one acknowledged), pages and two
     reminders sent, all ending before `utcnow()`."""
-    start = start or utcnow() - timedelta(days=2)
+    # At 16:00 UTC three days ago: the reminders' releases (start + 24 h, + 25 h) then fall in
+    # the patient's afternoon, never in quiet hours, whatever time of day the suite runs.
+    start = start or (utcnow() - timedelta(days=3)).replace(
+        hour=16, minute=0, second=0, microsecond=0
+    )
     nurse = make_staff(clinic, phone="+12025550101", on_call=True)
     patient = make_patient(clinic, sms_consent=True, phone="+12025550177")
     t = lambda hours: start + timedelta(hours=hours)  # noqa: E731
