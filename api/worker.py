@@ -25,7 +25,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fhir_r4 import export
 from messages import dispatch
-from messages.gateways import gateway_from_config
+from messages.gateways import gateways_from_config
 from messages.policy import DispatchSettings, OutboxPolicy
 from messages.throttle import Throttle
 from models import db, utcnow
@@ -55,7 +55,7 @@ class Worker:
 
     def __post_init__(self):
         config = self.app.config
-        self.gateway = gateway_from_config(config)
+        self.gateway = gateways_from_config(config)
         self.policy = OutboxPolicy.from_config(config)
         self.settings = DispatchSettings.from_config(config)
         self.throttle = Throttle(
