@@ -76,7 +76,6 @@ def load_config(instance_path: str, environ=None) -> dict:
         "FCM_PROJECT_ID": environ.get("FCM_PROJECT_ID") or None,
         "FCM_API_BASE_URL": environ.get("FCM_API_BASE_URL") or "https://fcm.googleapis.com",
         "FCM_HTTP_TIMEOUT": _float(environ, "FCM_HTTP_TIMEOUT", 10.0),
-        "PUSH_FALLBACK_MINUTES": _int(environ, "PUSH_FALLBACK_MINUTES", 120),
         "TWILIO_CALL_FROM_NUMBER": environ.get("TWILIO_CALL_FROM_NUMBER") or None,
         # Outbox and worker
         "OUTBOX_BATCH_SIZE": _int(environ, "OUTBOX_BATCH_SIZE", 50),
@@ -125,8 +124,6 @@ def check_config(config: dict) -> None:
             raise RuntimeError(f"SMS_GATEWAY=twilio needs {', '.join(missing)}")
     if config["GOOGLE_APPLICATION_CREDENTIALS"] and not config["FCM_PROJECT_ID"]:
         config["FCM_PROJECT_ID"] = _project_of(config["GOOGLE_APPLICATION_CREDENTIALS"])
-    if config["PUSH_FALLBACK_MINUTES"] < 1:
-        raise RuntimeError("PUSH_FALLBACK_MINUTES must be at least 1")
     for name in ("OUTBOX_CONCURRENCY", "OUTBOX_BATCH_SIZE", "OUTBOX_COMMIT_EVERY"):
         if config[name] < 1:
             raise RuntimeError(f"{name} must be at least 1")

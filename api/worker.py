@@ -24,7 +24,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fhir_r4 import export
-from messages import dispatch
+from messages import dispatch, notices
 from messages.gateways import gateways_from_config
 from messages.policy import DispatchSettings, OutboxPolicy
 from messages.throttle import Throttle
@@ -88,7 +88,8 @@ class Worker:
                 db.session.remove()
 
     def release_reminders(self):
-        """Due reminders: in-app now, SMS notice through the outbox, quiet hours respected."""
+        """Due reminders: in-app now, a push (or SMS) notice through the outbox, quiet hours
+        respected; notices not opened in time (R-LFT-HSCT) go again by SMS."""
         with self._job_run():
             stale = timedelta(hours=current_app.config["REMINDER_STALE_HOURS"])
             while True:  # a full batch may mean more are due
@@ -98,6 +99,8 @@ class Worker:
                 db.session.commit()
                 if stats["seen"] < 500:
                     break
+            notices.fall_back_unopened(db.session, now=utcnow(), policy=self.policy)
+            db.session.commit()
 
     def escalate_alerts(self):
         """Open alerts past their acknowledgement deadline go to the next level."""
