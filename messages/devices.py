@@ -11,6 +11,12 @@ from models.errors import NotFound
 MAX_DEVICES = 10
 
 
+def registered(session, patient_id: int) -> list[Device]:
+    return list(
+        session.scalars(select(Device).where(Device.patient_id == patient_id).order_by(Device.id))
+    )
+
+
 def working_devices(session, patient_id: int) -> list[Device]:
     """The devices a push may go to: registered, and the patient consented in the app."""
     return list(

@@ -141,13 +141,19 @@ def fall_back_unopened(session, *, now: datetime, policy, limit: int = 500) -> i
     return len(due)
 
 
-def mark_opened(session, patient: Patient, public_id: str, *, now: datetime) -> Notification:
-    """The app opened the notice (the first time counts). Another patient's is a 404."""
+def my_notification(session, patient: Patient, public_id: str) -> Notification:
+    """The patient's own notice; another patient's is the same 404 as a missing one."""
     notification = session.scalars(
         select(Notification).where(Notification.public_id == public_id)
     ).one_or_none()
     if notification is None or notification.patient_id != patient.id:
         raise NotFound("No such notification.")
+    return notification
+
+
+def mark_opened(session, patient: Patient, public_id: str, *, now: datetime) -> Notification:
+    """The app opened the notice (the first time counts)."""
+    notification = my_notification(session, patient, public_id)
     if notification.opened_at is None:
         notification.opened_at = now
     return notification
