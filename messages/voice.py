@@ -67,7 +67,13 @@ class TwilioCalls:
     def call(self, *, to: str, twiml: str, status_callback: str | None = None) -> str:
         if not self.from_number:
             raise PermanentError("no number to call from", "no_caller_id")
-        kwargs = {"to": to, "from_": self.from_number, "twiml": twiml}
+        # Answering machine detection: a voicemail that picks up is not a nurse who heard it.
+        kwargs = {
+            "to": to,
+            "from_": self.from_number,
+            "twiml": twiml,
+            "machine_detection": "Enable",
+        }
         if status_callback:
             kwargs["status_callback"] = status_callback  # the final status: Twilio's default
         with self.sms._errors():

@@ -1,4 +1,5 @@
-"""Acknowledging and resolving cases, in the console, through the API, or by SMS reply.
+"""Acknowledging and resolving cases, in the console, through the API, by SMS reply, or by
+pressing 1 on a page call.
 
 Nurses reply the way people type: "ACK KY9CM.", "ack: ky9cm", "ACK #KY9CM thanks", "ACKKY9CM",
 or a bare "ACK". A reply acknowledges only a case its phone was paged for; a bare ACK from a
@@ -12,11 +13,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from messages.templates import render
-from models import Alert, AlertPage, Staff
-from models.errors import Conflict
-from models.vocabulary import AlertStatus, PageKind
+from models import Alert, AlertPage, Message, Staff
+from models.errors import Conflict, NotFound
+from models.vocabulary import AlertStatus, Channel, PageKind
 from triage.cases import CODE_ALPHABET
-from triage.escalation import audit_case
+from triage.escalation import audit_case, cancel_calls
 
 ACK_WORDS = {"ACK", "ACKED", "ACKNOWLEDGE", "ACKNOWLEDGED", "ACKNOWLEDGING"}
 _TOKEN = re.compile(r"[A-Z0-9]+")
@@ -34,10 +35,32 @@ def acknowledge(session, alert: Alert, staff: Staff, *, now: datetime, via: str)
             staff.id,
         )
         alert.next_escalation_at = None
+        cancel_calls(session, alert, now=now)
         audit_case(session, alert, "alert.ack", actor=staff, detail={"via": via}, now=now)
     else:
         mark_reviewed(alert, now=now)
     return alert
+
+
+def acknowledge_by_call(session, *, token: str, call_sid: str, digits: str, now: datetime):
+    """A page call's Gather: "1" acknowledges exactly the case that call was about, for exactly
+    the staff member it rang (the token is that page's, the CallSid that call's). Returns the
+    spoken outcome (done, already, not_ack) and the case code."""
+    page = session.scalars(
+        select(AlertPage)
+        .join(Message, Message.id == AlertPage.message_id)
+        .where(AlertPage.link_token == token, Message.channel == Channel.CALL)
+    ).one_or_none()
+    sid = page and session.get(Message, page.message_id).twilio_sid
+    if page is None or page.staff_id is None or (sid is not None and sid != call_sid):
+        raise NotFound("No such call.")
+    alert, staff = page.alert, session.get(Staff, page.staff_id)
+    if digits != "1" or not staff.active or alert.status == AlertStatus.RESOLVED:
+        return "not_ack", alert.case_code
+    if alert.status == AlertStatus.ACKNOWLEDGED:
+        return "already", alert.case_code
+    acknowledge(session, alert, staff, now=now, via="call")
+    return "done", alert.case_code
 
 
 def mark_reviewed(alert: Alert, *, now: datetime) -> None:
