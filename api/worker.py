@@ -30,7 +30,7 @@ from messages.policy import DispatchSettings, OutboxPolicy
 from messages.throttle import Throttle
 from models import db, utcnow
 from schedules import release
-from triage import escalation
+from triage import acknowledgement, escalation
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,13 @@ class Worker:
             db.session.commit()
 
     def escalate_alerts(self):
-        """Open alerts past their acknowledgement deadline go to the next level."""
+        """Open alerts past their acknowledgement deadline go to the next level; patients whose
+        case was just acknowledged are told their care team has seen it."""
         with self._job_run():
             escalation.escalate_due(db.session, now=utcnow(), outbox_policy=self.policy)
+            acknowledgement.notify_patients_seen(
+                db.session, now=utcnow(), outbox_policy=self.policy
+            )
             db.session.commit()  # on PostgreSQL the queued pages NOTIFY the dispatcher
 
     def fhir_exports(self):

@@ -47,11 +47,10 @@ def register_device(
             delete(Device).where(Device.patient_id == patient.id, Device.token == previous_token)
         )
     device = session.scalars(select(Device).where(Device.token == token)).one_or_none()
-    if device is None:
-        device = Device(token=token, created_at=now)
-        session.add(device)
-    if device.patient_id != patient.id:
+    if device is None or device.patient_id != patient.id:
+        device = device or Device(token=token)
         device.patient_id, device.clinic_id, device.created_at = patient.id, patient.clinic_id, now
+        session.add(device)
     device.platform, device.app_version = platform, app_version
     device.language = language or patient.language
     device.notifications_consent, device.updated_at = notifications_consent, now

@@ -22,6 +22,19 @@ TEMPLATES = {
 }
 
 
+def silent(patient: Patient, *, kind: str, ref: str, now: datetime) -> Notification:
+    """A notice kept without sending anything (no device, no SMS consent): it is not sent
+    twice, and the admin's view shows that nothing reached the patient."""
+    return Notification(
+        public_id=secrets.token_urlsafe(16),
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        kind=kind,
+        ref=ref,
+        created_at=now,
+    )
+
+
 def notify_patient(
     session,
     patient: Patient,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from messages.gateways import gateways_from_config
 from messages.outbox import OutboxPolicy
 from messages.voice import SPOKEN
-from models import Alert, AlertPage, AuditEvent, EscalationPolicy, Message, db
+from models import Alert, AlertPage, AuditEvent, EscalationPolicy, Message, db, utcnow
 from models.errors import DomainError
 from tests.factories import auth, make_clinic, make_patient, make_staff
 from tests.fake_twilio import FakeTwilio
@@ -220,3 +220,31 @@ def test_the_spoken_texts_carry_no_phi():
     for text in SPOKEN.values():
         for word in FORBIDDEN:
             assert word not in text.lower()
+
+
+def test_the_patient_is_told_by_push_that_the_care_team_has_seen_the_report(client, app, fake):
+    """However the case was taken (here by a call), the worker's next poll tells the patient."""
+    from messages.devices import register_device
+    from triage.acknowledgement import notify_patients_seen
+
+    _, _, patient = team_with({"channel": "call"})
+    register_device(
+        db.session,
+        patient,
+        platform="ios",
+        token="apns-relay-token",
+        now=utcnow(),
+        notifications_consent=True,
+    )
+    db.session.commit()
+    alert = report_fever(client, patient)
+    dispatch(app, alert.created_at)
+    press(client, fake.calls_to(NURSE_1)[0], "1")
+    db.session.refresh(alert)
+    now = alert.acknowledged_at + timedelta(seconds=5)
+    assert notify_patients_seen(db.session, now=now, outbox_policy=POLICY) == 1
+    assert notify_patients_seen(db.session, now=now, outbox_policy=POLICY) == 0  # once
+    db.session.commit()
+    push = db.session.scalars(select(Message).where(Message.channel == "push")).one()
+    assert push.body == "Your care team has seen your report" and push.purpose == "system"
+    assert fake.bodies_to(PATIENT) == []

@@ -8,14 +8,15 @@ other text from a paged phone is answered with how to acknowledge.
 """
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 
+from messages import notices
 from messages.templates import render
-from models import Alert, AlertPage, Message, Staff
+from models import Alert, AlertPage, Message, Notification, Patient, Staff
 from models.errors import Conflict, NotFound
-from models.vocabulary import AlertStatus, Channel, PageKind
+from models.vocabulary import AlertStatus, Channel, NotificationKind, PageKind, Purpose
 from triage.cases import CODE_ALPHABET
 from triage.escalation import audit_case, cancel_calls
 
@@ -61,6 +62,53 @@ def acknowledge_by_call(session, *, token: str, call_sid: str, digits: str, now:
         return "already", alert.case_code
     acknowledge(session, alert, staff, now=now, via="call")
     return "done", alert.case_code
+
+
+SEEN_WINDOW = timedelta(hours=1)  # an acknowledgement older than this is not announced late
+
+
+def notify_patients_seen(session, *, now: datetime, outbox_policy, limit: int = 200) -> int:
+    """The worker's job: a patient whose case the care team has just acknowledged is told so,
+    once per acknowledgement, by push (SMS when there is no device; messages.notices). However
+    the case was taken (console, API, SMS, call), the notice goes out within one poll."""
+    seen = (
+        select(Notification.id)
+        .where(
+            Notification.kind == NotificationKind.CASE_SEEN,
+            Notification.ref
+            == literal("alert:") + cast(Alert.id, String) + ":e" + cast(Alert.epoch, String),
+        )
+        .exists()
+    )
+    stmt = (
+        select(Alert)
+        .where(
+            Alert.status == AlertStatus.ACKNOWLEDGED,
+            Alert.acknowledged_at >= now - SEEN_WINDOW,
+            ~seen,
+        )
+        .order_by(Alert.acknowledged_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Alert, skip_locked=True)
+    alerts = session.scalars(stmt).all()
+    for alert in alerts:
+        patient = session.get(Patient, alert.patient_id)
+        ref = f"alert:{alert.id}:e{alert.epoch}"
+        sent = notices.notify_patient(
+            session,
+            patient,
+            kind=NotificationKind.CASE_SEEN,
+            ref=ref,
+            key=f"case_seen:{ref}",
+            purpose=Purpose.SYSTEM,
+            now=now,
+            policy=outbox_policy,
+        )
+        if sent is None:  # no device, no SMS consent: the app shows it (GET /me/alerts)
+            session.add(notices.silent(patient, kind=NotificationKind.CASE_SEEN, ref=ref, now=now))
+    return len(alerts)
 
 
 def mark_reviewed(alert: Alert, *, now: datetime) -> None:
