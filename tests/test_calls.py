@@ -248,3 +248,19 @@ def test_the_patient_is_told_by_push_that_the_care_team_has_seen_the_report(clie
     push = db.session.scalars(select(Message).where(Message.channel == "push")).one()
     assert push.body == "Your care team has seen your report" and push.purpose == "system"
     assert fake.bodies_to(PATIENT) == []
+
+
+def test_the_alert_page_lists_each_sms_and_call_with_its_outcome(client, app, fake):
+    from tests.test_console import sign_in
+
+    first, _, patient = team_with({"sms_then_call_after_minutes": 3})
+    alert = report_fever(client, patient)
+    dispatch(app, alert.created_at)
+    dispatch(app, alert.created_at + timedelta(minutes=3))
+    call_status(client, fake.calls_to(NURSE_1)[0], "no-answer")
+    sign_in(client, first)
+    page = client.get(f"/console/alerts/{alert.id}").get_data(as_text=True)
+    history = page[page.index("Escalation history") :]
+    assert '<td data-label="Channel">SMS</td>' in history
+    assert '<td data-label="Channel">Voice call</td>' in history
+    assert "not delivered (no-answer)" in history

@@ -252,3 +252,23 @@ def test_fcm_errors_are_classified_as_documented():
     assert isinstance(classify(_fcm_error(503, "UNAVAILABLE")), TransientError)
     invalid = classify(_fcm_error(400, "INVALID_ARGUMENT"))
     assert not isinstance(invalid, TransientError | InvalidToken)
+
+
+def test_admins_see_which_channel_reached_the_patient(client, app, fake, fcm, patient):
+    from tests.factories import make_staff
+    from tests.test_console import sign_in
+
+    register(client, patient)
+    fcm.dead_tokens.add(TOKEN)
+    due_reminder(patient)
+    release_and_send(app)
+    run_dispatch(app, NOW, gateway=gateways_from_config(app.config))  # the fallback SMS
+    sign_in(client, make_staff(patient.clinic, role="admin"))
+    page = client.get(f"/console/patients/{patient.id}").get_data(as_text=True)
+    notices_html = page[page.index("Notices to the patient") :]
+    assert 'data-label="Reached by">SMS</td>' in notices_html
+    assert "Push: failed (UNREGISTERED); SMS: sent" in notices_html
+    sign_in(client, make_staff(patient.clinic, role="clinician"))
+    assert "Notices to the patient" not in client.get(f"/console/patients/{patient.id}").get_data(
+        as_text=True
+    )
