@@ -264,3 +264,19 @@ def test_the_alert_page_lists_each_sms_and_call_with_its_outcome(client, app, fa
     assert '<td data-label="Channel">SMS</td>' in history
     assert '<td data-label="Channel">Voice call</td>' in history
     assert "not delivered (no-answer)" in history
+
+
+def test_fhir_exports_a_page_call_as_a_telephone_communication(client, app, fake):
+    from fhir.resources.R4B.communication import Communication
+
+    first, _, patient = team_with({"channel": "call"})
+    alert = report_fever(client, patient)
+    dispatch(app, alert.created_at)
+    page = db.session.scalars(select(AlertPage)).one()
+    found = client.get(f"/fhir/R4/Communication/page-{page.id}", headers=auth(first))
+    assert found.status_code == 200
+    resource = Communication.model_validate(found.json)
+    assert resource.medium[0].coding[0].code == "PHONE"
+    said = found.json["payload"][0]["contentString"]
+    assert said.startswith("This is the care team paging service. An urgent alert is waiting")
+    assert page.link_token not in said and "<" not in said
