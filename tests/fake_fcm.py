@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from tests.fake_twilio_http import KeepAliveServer
 
-PROJECT = "besponsa-care-test"
+PROJECT = "care-team-push-test"
 CLIENT_EMAIL = f"push-sender@{PROJECT}.iam.gserviceaccount.com"
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

@@ -2,6 +2,7 @@
 a fake FCM HTTP v1 endpoint (real google-auth token exchange against its fake token URI), a dead
 token pruned with an SMS fallback at the fake Twilio, and R-LFT-HSCT's unopened-push fallback."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.factories import auth, make_clinic, make_patient
 from tests.fake_fcm import FakeFcm, FcmFault
 from tests.fake_twilio import FakeTwilio
 from tests.sms import run_dispatch, twilio_config
+from tests.test_messages_admin import FORBIDDEN
 
 NOW = datetime(2026, 6, 2, 15, 0, tzinfo=UTC)  # 11:00 in New York: outside quiet hours
 PHONE = "+12025550177"
@@ -130,6 +132,10 @@ def test_a_released_reminder_reaches_the_registered_device_by_push(client, app, 
     assert release_and_send(app)["released"] == 1
     [pushed] = fcm.sent_to(TOKEN)
     assert pushed["notification"] == {"title": "New message from your care team"}
+    sent = {k: v for k, v in pushed.items() if k != "name"}  # what reaches the phone
+    everything = json.dumps(sent).lower()  # minimum PHI: nothing of who, what or why
+    for word in FORBIDDEN + [patient.display_name.lower(), PHONE, "weigh", "liver"]:
+        assert word not in everything
     assert set(pushed["data"]) == {"notification_id", "kind"}
     assert pushed["android"]["priority"] == "high" and "aps" in pushed["apns"]["payload"]
     assert fake.received == []  # no SMS
