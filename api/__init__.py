@@ -28,6 +28,7 @@ from api.resources import (
     audit_events,
     auth,
     clinical,
+    devices,
     health,
     me,
     messages,
@@ -40,7 +41,7 @@ from api.resources import (
 from api.security_headers import add_security_headers
 from console import auth as console_auth
 from console.language import TRANSLATIONS, babel, select_locale
-from messages import inbound, outbox
+from messages import inbound, notices, outbox
 from models import db
 from triage import acknowledgement, escalation
 
@@ -90,8 +91,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 def wire_domain() -> None:
     """What the domain calls back, registered here (the worker runs create_app too): a page that
-    cannot be delivered moves its case on; a nurse's SMS reply may acknowledge a case."""
+    cannot be delivered moves its case on, a patient's notice whose push failed goes by SMS;
+    a nurse's SMS reply may acknowledge a case."""
     outbox.on_failure("escalation")(escalation.page_failed)
+    for purpose in ("reminder", "system"):  # a notice whose pushes all failed goes by SMS
+        outbox.on_failure(purpose)(notices.push_failed)
     inbound.register_handler(acknowledgement.handle_ack_sms)
 
 
@@ -102,6 +106,7 @@ def _register_blueprints(app: Flask, api) -> None:
         patients,
         clinical,
         me,
+        devices,
         reminders,
         reports,
         alerts,

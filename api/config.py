@@ -3,6 +3,7 @@
 Every variable here is documented in the README's configuration table.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -70,6 +71,12 @@ def load_config(instance_path: str, environ=None) -> dict:
         "TWILIO_MAX_MPS": _float(environ, "TWILIO_MAX_MPS", 0.0),
         "PUBLIC_BASE_URL": (environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "SMS_HELP_NUMBER": environ.get("SMS_HELP_NUMBER", ""),
+        # Push (FCM HTTP v1) and voice calls
+        "GOOGLE_APPLICATION_CREDENTIALS": environ.get("GOOGLE_APPLICATION_CREDENTIALS") or None,
+        "FCM_PROJECT_ID": environ.get("FCM_PROJECT_ID") or None,
+        "FCM_API_BASE_URL": environ.get("FCM_API_BASE_URL") or "https://fcm.googleapis.com",
+        "FCM_HTTP_TIMEOUT": _float(environ, "FCM_HTTP_TIMEOUT", 10.0),
+        "TWILIO_CALL_FROM_NUMBER": environ.get("TWILIO_CALL_FROM_NUMBER") or None,
         # Outbox and worker
         "OUTBOX_BATCH_SIZE": _int(environ, "OUTBOX_BATCH_SIZE", 50),
         "OUTBOX_LEASE_SECONDS": _int(environ, "OUTBOX_LEASE_SECONDS", 60),
@@ -118,6 +125,8 @@ def check_config(config: dict) -> None:
             missing.append("PUBLIC_BASE_URL")
         if missing:
             raise RuntimeError(f"SMS_GATEWAY=twilio needs {', '.join(missing)}")
+    if config["GOOGLE_APPLICATION_CREDENTIALS"] and not config["FCM_PROJECT_ID"]:
+        config["FCM_PROJECT_ID"] = _project_of(config["GOOGLE_APPLICATION_CREDENTIALS"])
     for name in ("OUTBOX_CONCURRENCY", "OUTBOX_BATCH_SIZE", "OUTBOX_COMMIT_EVERY"):
         if config[name] < 1:
             raise RuntimeError(f"{name} must be at least 1")
@@ -127,6 +136,17 @@ def check_config(config: dict) -> None:
     # would ever be sent.
     if config["OUTBOX_LEASE_SECONDS"] <= config["TWILIO_HTTP_TIMEOUT"] + 5:
         raise RuntimeError("OUTBOX_LEASE_SECONDS must exceed TWILIO_HTTP_TIMEOUT + 5")
+
+
+def _project_of(credentials_file: str) -> str:
+    """FCM_PROJECT_ID defaults to the service account's project."""
+    try:
+        return json.loads(Path(credentials_file).read_text())["project_id"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise RuntimeError(
+            "GOOGLE_APPLICATION_CREDENTIALS must name a service account key (JSON with "
+            "project_id), or set FCM_PROJECT_ID"
+        ) from exc
 
 
 # Fixed settings: the API's contract, not deployment choices.

@@ -24,13 +24,13 @@ from flask import Flask, current_app
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from fhir_r4 import export
-from messages import dispatch
-from messages.gateways import gateway_from_config
+from messages import dispatch, notices
+from messages.gateways import gateways_from_config
 from messages.policy import DispatchSettings, OutboxPolicy
 from messages.throttle import Throttle
 from models import db, utcnow
 from schedules import release
-from triage import escalation
+from triage import acknowledgement, escalation
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Worker:
 
     def __post_init__(self):
         config = self.app.config
-        self.gateway = gateway_from_config(config)
+        self.gateway = gateways_from_config(config)
         self.policy = OutboxPolicy.from_config(config)
         self.settings = DispatchSettings.from_config(config)
         self.throttle = Throttle(
@@ -88,7 +88,8 @@ class Worker:
                 db.session.remove()
 
     def release_reminders(self):
-        """Due reminders: in-app now, SMS notice through the outbox, quiet hours respected."""
+        """Due reminders: in-app now, a push (or SMS) notice through the outbox, quiet hours
+        respected; notices not opened in time (R-LFT-HSCT) go again by SMS."""
         with self._job_run():
             stale = timedelta(hours=current_app.config["REMINDER_STALE_HOURS"])
             while True:  # a full batch may mean more are due
@@ -98,11 +99,17 @@ class Worker:
                 db.session.commit()
                 if stats["seen"] < 500:
                     break
+            notices.fall_back_unopened(db.session, now=utcnow(), policy=self.policy)
+            db.session.commit()
 
     def escalate_alerts(self):
-        """Open alerts past their acknowledgement deadline go to the next level."""
+        """Open alerts past their acknowledgement deadline go to the next level; patients whose
+        case was just acknowledged are told their care team has seen it."""
         with self._job_run():
             escalation.escalate_due(db.session, now=utcnow(), outbox_policy=self.policy)
+            acknowledgement.notify_patients_seen(
+                db.session, now=utcnow(), outbox_policy=self.policy
+            )
             db.session.commit()  # on PostgreSQL the queued pages NOTIFY the dispatcher
 
     def fhir_exports(self):

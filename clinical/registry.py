@@ -92,6 +92,9 @@ RULES = [
     _p("R-LFT-HSCT.until_day", 100, "days after HSCT", "PROPOSED (R-LFT-HSCT)", True, 28, 365,
        "the label's weekly tests run to day +28"),
     _time("R-LFT-HSCT", "09:00"),
+    # A liver-test reminder must not go unread: a push not opened by then is sent again as SMS.
+    _p("R-LFT-HSCT.push_fallback_minutes", 120, "minutes", "PROPOSED (push not opened: SMS)",
+       True, 15, 720, "", "the reminder is still read the same day"),
     _time("R-WEIGHT", "08:00"),
     _p("R-IRR.minutes_after_end", 60, "minutes", "SEED-1, REF-4 (end + at least 60 min)", False,
        60, 240, LONGER),

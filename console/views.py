@@ -15,6 +15,7 @@ from access.audit import record
 from console import bp
 from console.auth import ActionForm, me
 from console.charts import temperature_chart, weight_chart
+from messages.queries import patient_notices
 from models import Alert, Patient, db, utcnow
 from models.errors import Conflict
 from schedules.overview import reminder_overview
@@ -120,6 +121,7 @@ def patient(patient_id):
     )
     clinical = queries.clinical_record(db.session, patient)
     upcoming, past = reminder_overview(db.session, patient, get_locale().language)
+    notices = patient_notices(db.session, patient.id) if me().is_admin else []
     db.session.commit()
     return render_template(
         "console/patient.html",
@@ -130,6 +132,7 @@ def patient(patient_id):
         cases=clinical.cases,
         upcoming=upcoming,
         past=past,
+        notices=notices,
         now=utcnow(),
         **patient_charts(patient, clinical.readings),
     )

@@ -10,6 +10,7 @@ from sqlalchemy import String, literal, or_, select, union_all
 from fhir_r4 import params
 from fhir_r4.common import Context, coding, instant, latest, local, meta, ref, staff_reference
 from models import Alert, AlertPage, Message, Reminder, Staff
+from models.vocabulary import Channel
 from schedules.rules import DEFAULT_RULES
 from triage import codes
 
@@ -22,6 +23,8 @@ SEARCH_PARAMS = {
     "_id": ("token", "page-<n> or reminder-<n>"),
 }
 _LINK = re.compile(r"https?://\S+/c/[A-Za-z0-9_-]+")
+_SAY = re.compile(r"<Say>([^<]*)</Say>")
+_WORD = {Channel.SMS: "SMS", Channel.PUSH: "Push", Channel.CALL: "Call"}
 _TITLES = {rule.id: rule.title for rule in DEFAULT_RULES}
 _DONE = ("sent", "delivered")
 _PENDING = ("queued", "sending")
@@ -130,6 +133,23 @@ def _sms(body: str) -> dict:
     return {"contentString": _LINK.sub("[console link]", body)}
 
 
+def _payload(message: Message) -> dict:
+    """What the recipient read or heard: an SMS's text (its one-time link replaced), a push's
+    title, or a call's spoken words (the TwiML's tags and its Gather URL's token left out)."""
+    if message.channel == Channel.CALL:
+        spoken = " ".join(t.strip() for t in _SAY.findall(message.body) if t.strip())
+        return {"contentString": spoken}
+    return _sms(message.body)
+
+
+def _channel_medium(message: Message | None) -> dict:
+    if message is not None and message.channel == Channel.CALL:
+        return {"coding": [coding(codes.PARTICIPATION_MODE, "PHONE", "telephone")], "text": "Call"}
+    if message is not None and message.channel == Channel.PUSH:
+        return _medium("Push")
+    return _medium("SMS")
+
+
 def _status(message: Message | None) -> tuple[str, dict | None]:
     if message is None or message.status in _DONE:
         return "completed", None
@@ -160,13 +180,13 @@ def page(p: AlertPage, message: Message | None, staff: Staff | None, base: str) 
         "statusReason": reason,
         "category": _category("alert" if p.kind == "page" else "notification"),
         "priority": codes.COMMUNICATION_PRIORITIES.get(p.urgency or alert.urgency, "routine"),
-        "medium": [_medium("SMS")],
+        "medium": [_channel_medium(message)],
         "subject": ref("Patient", alert.patient_id),
         "about": [ref("Flag", alert.id)],
         "sent": instant(message.sent_at) if message else None,
         "received": instant(message.delivered_at) if message else None,
         "recipient": [recipient],
-        "payload": [_sms(message.body)] if message else None,
+        "payload": [_payload(message)] if message else None,
     }
     return {k: v for k, v in data.items() if v is not None}
 
@@ -181,13 +201,15 @@ def reminder(r: Reminder, message: Message | None, base: str) -> dict:
         "meta": meta(updated),
         "status": "completed",
         "category": _category("reminder"),
-        "medium": [_medium("In-app message")] + ([_medium("SMS")] if message else []),
+        "medium": [_medium("In-app message")] + ([_channel_medium(message)] if message else []),
         "subject": ref("Patient", r.patient_id),
         "topic": {"coding": [topic], "text": r.rule_id},
         "sent": instant(r.released_at),
         "received": instant(r.acknowledged_at),
         "recipient": [ref("Patient", r.patient_id)],
         "payload": [_sms(message.body)] if message else None,
-        "note": [{"text": f"SMS notice: {message.status}"}] if message else None,
+        "note": [{"text": f"{_WORD[message.channel]} notice: {message.status}"}]
+        if message
+        else None,
     }
     return {k: v for k, v in data.items() if v is not None}

@@ -15,10 +15,11 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from datetime import datetime, timedelta
 
 from messages import outbox, outcomes, sending
+from messages.gateways import Gateways
 from messages.policy import DispatchSettings, OutboxPolicy
 from messages.sending import Item, Outcome
 from messages.throttle import Throttle
-from models.vocabulary import MessageStatus
+from models.vocabulary import Channel, MessageStatus
 
 log = logging.getLogger(__name__)
 MARGIN = timedelta(seconds=5)  # a request starts only if it ends this long before the lease
@@ -45,7 +46,7 @@ class Dispatcher:
         stop: threading.Event | None = None,
         wake: threading.Event | None = None,
     ):
-        self.session, self.gateway, self.pool = session, gateway, pool
+        self.session, self.gateway, self.pool = session, Gateways.of(gateway), pool
         self.now_fn, self.worker_id, self.policy = now_fn, worker_id, policy
         self.settings, self.throttle, self.stop, self.wake = settings, throttle, stop, wake
         self.backlog: list[tuple[int, int, Item]] = []  # leased, not started: a heap by lane
@@ -110,7 +111,8 @@ class Dispatcher:
             policy=self.policy,
             max_priority=max_priority,
         )
-        items = [_item(m) for m in rows]  # read before the commit expires the rows
+        targets = outbox.push_targets(self.session, rows)
+        items = [_item(m, targets) for m in rows]  # read before the commit expires the rows
         self._commit()  # leased before anything is sent
         for item in items:
             self._push(item)
@@ -137,9 +139,7 @@ class Dispatcher:
                 continue
             if not item.lookup:
                 self.throttle.take()
-            future = self.pool.submit(
-                sending.run, self.gateway, item, self.settings.status_callback
-            )
+            future = self.pool.submit(sending.run, self.gateway, item, self.settings.callbacks)
             self.in_flight[future] = item
         return 0.0
 
@@ -254,9 +254,22 @@ class Dispatcher:
         self.uncommitted = 0
 
 
-def _item(m) -> Item:
+def _item(m, targets: dict) -> Item:
     unknown = m.error_code if m.error_code in outbox.OUTCOME_UNKNOWN else None
-    return Item(m.id, m.to_phone, m.body, m.priority, m.created_at, m.lease_expires_at, unknown)
+    to, data = m.to_phone, {}
+    if m.channel == Channel.PUSH:
+        to, data = targets.get(m.id, (None, {}))
+    return Item(
+        m.id,
+        to,
+        m.body,
+        m.priority,
+        m.created_at,
+        m.lease_expires_at,
+        unknown,
+        channel=m.channel,
+        data=data,
+    )
 
 
 def drain(session, gateway, pool: Executor, **kwargs) -> Counter:

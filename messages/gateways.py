@@ -196,7 +196,49 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
+@dataclass
+class Gateways:
+    """The provider of each channel: SMS, push, voice calls."""
+
+    sms: object
+    push: object
+    call: object
+
+    @classmethod
+    def of(cls, gateway) -> "Gateways":
+        """Gateways as given, or an SMS gateway with the console's push and calls."""
+        if isinstance(gateway, cls):
+            return gateway
+        from messages.fcm import ConsolePush
+        from messages.voice import ConsoleCall
+
+        return cls(sms=gateway, push=ConsolePush(), call=ConsoleCall())
+
+
+def gateways_from_config(config: dict) -> Gateways:
+    """Twilio's SMS client also places the calls; FCM when its credentials are set; the
+    console (logs) for whatever is not configured."""
+    from messages.fcm import ConsolePush, FcmGateway
+    from messages.voice import ConsoleCall, TwilioCalls
+
+    sms = gateway_from_config(config)
+    call = ConsoleCall()
+    if isinstance(sms, TwilioGateway):
+        call = TwilioCalls(sms, config["TWILIO_CALL_FROM_NUMBER"] or config["TWILIO_FROM_NUMBER"])
+    push = ConsolePush()
+    if config["GOOGLE_APPLICATION_CREDENTIALS"]:
+        push = FcmGateway(
+            project_id=config["FCM_PROJECT_ID"],
+            credentials_file=config["GOOGLE_APPLICATION_CREDENTIALS"],
+            base_url=config["FCM_API_BASE_URL"],
+            timeout=config["FCM_HTTP_TIMEOUT"],
+            pool_size=config["OUTBOX_CONCURRENCY"],
+        )
+    return Gateways(sms=sms, push=push, call=call)
+
+
 def gateway_from_config(config: dict):
+    """The SMS gateway."""
     if config["SMS_GATEWAY"] == "console":
         return ConsoleGateway()
     if config["SMS_GATEWAY"] == "twilio":

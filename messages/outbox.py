@@ -13,10 +13,10 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from messages.policy import OutboxPolicy
-from models import Message, SmsOptOut
+from models import Device, Message, Notification, SmsOptOut
 from models.errors import Conflict
 from models.messages import PRIORITY
-from models.vocabulary import RETRYABLE, MessageStatus
+from models.vocabulary import RETRYABLE, Channel, MessageStatus
 
 __all__ = ["OutboxPolicy", "claim_due", "enqueue", "expire_stale", "on_failure", "requeue"]
 
@@ -68,13 +68,21 @@ def enqueue(
     recipient_type: str = "number",
     recipient_id: int | None = None,
     ref: str | None = None,
+    channel: str = Channel.SMS,
+    device_id: int | None = None,
+    notification_id: int | None = None,
+    not_before: datetime | None = None,
 ) -> Message:
-    """Queue an SMS; the same idempotency key always yields the same single message."""
+    """Queue an SMS, push or call (sent from `not_before`, else at once); the same idempotency
+    key always yields the same single message."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = dict(
         clinic_id=clinic_id,
         purpose=purpose,
+        channel=channel,
+        device_id=device_id,
+        notification_id=notification_id,
         priority=PRIORITY[purpose],
         recipient_type=recipient_type,
         recipient_id=recipient_id,
@@ -84,8 +92,8 @@ def enqueue(
         ref=ref,
         status=MessageStatus.QUEUED,
         attempts=0,
-        next_attempt_at=now,
-        expires_at=now + policy.max_age[purpose],
+        next_attempt_at=not_before or now,
+        expires_at=(not_before or now) + policy.max_age[purpose],
         created_at=now,
         updated_at=now,
     )
@@ -125,14 +133,11 @@ def claim_due(
     commits before sending. Messages to opted-out numbers are closed here instead. A message
     taken over from a lapsed lease is marked `lease_expired`: its outcome is unknown."""
     rows = _due(session, now, limit, max_priority)
-    opted_out = set(
-        session.scalars(
-            select(SmsOptOut.phone).where(SmsOptOut.phone.in_({m.to_phone for m in rows}))
-        )
-    )
+    sms = {m.to_phone for m in rows if m.channel == Channel.SMS}  # STOP is about texts only
+    opted_out = set(session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(sms))))
     claimed = []
     for message in rows:
-        if message.to_phone in opted_out:
+        if message.channel == Channel.SMS and message.to_phone in opted_out:
             finish(session, message, MessageStatus.OPTED_OUT, now, policy, code="opted_out")
             continue
         if message.status == MessageStatus.SENDING:
@@ -144,6 +149,24 @@ def claim_due(
         message.updated_at = now
         claimed.append(message)
     return claimed
+
+
+def push_targets(session, rows) -> dict[int, tuple[str, dict]]:
+    """Push rows' device tokens and data (the notice's opaque id), read in one query; a row
+    whose device was removed is missing."""
+    ids = [m.id for m in rows if m.channel == Channel.PUSH]
+    if not ids:
+        return {}
+    found = session.execute(
+        select(Message.id, Device.token, Notification.public_id, Notification.kind)
+        .join(Device, Device.id == Message.device_id)
+        .outerjoin(Notification, Notification.id == Message.notification_id)
+        .where(Message.id.in_(ids))
+    )
+    return {
+        mid: (token, {"notification_id": public_id or "", "kind": kind or ""})
+        for mid, token, public_id, kind in found
+    }
 
 
 def _due(session, now, limit, max_priority) -> list[Message]:

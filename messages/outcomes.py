@@ -3,13 +3,16 @@ later, failed for good, or given back unused. Every write is guarded by the leas
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, column, select, update, values
+from sqlalchemy import Integer, String, column, delete, select, update, values
 
 from messages.outbox import finish, record_opt_out
 from messages.policy import OutboxPolicy
-from models import Message
+from models import Device, Message
 from models.base import UTCDateTime
-from models.vocabulary import MessageStatus
+from models.vocabulary import Channel, MessageStatus
+
+# FCM's error codes saying a registration token is dead: its device is deleted.
+INVALID_TOKEN = {"UNREGISTERED", "NOT_FOUND"}
 
 
 def _leased(session, message_id: int, worker_id: str) -> Message | None:
@@ -120,8 +123,11 @@ def record_failure(session, message_id, *, worker_id, code, error, now, policy) 
     message = _leased(session, message_id, worker_id)
     if message is None:
         return False
-    if code == "21610":  # Twilio: the recipient has unsubscribed (replied STOP)
+    if code == "21610" and message.channel == Channel.SMS:  # the recipient replied STOP
         record_opt_out(session, message.to_phone, now=now, source="twilio_21610")
+    if code in INVALID_TOKEN and message.device_id is not None:  # FCM: the token is dead
+        session.execute(delete(Device).where(Device.id == message.device_id))
+        message.device_id = None
     finish(session, message, MessageStatus.FAILED, now, policy, code=code, error=error)
     return True
 

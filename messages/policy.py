@@ -58,6 +58,11 @@ class DispatchSettings:
     commit_every: int = 10  # outcomes per commit
     send_timeout: float = 10.0
     status_callback: str | None = None
+    call_status_callback: str | None = None
+
+    @property
+    def callbacks(self) -> dict:
+        return {"sms": self.status_callback, "call": self.call_status_callback}
 
     @classmethod
     def from_config(cls, config: dict) -> "DispatchSettings":
@@ -68,4 +73,5 @@ class DispatchSettings:
             commit_every=config["OUTBOX_COMMIT_EVERY"],
             send_timeout=config["TWILIO_HTTP_TIMEOUT"],
             status_callback=f"{base}/webhooks/twilio/status" if base else None,
+            call_status_callback=f"{base}/webhooks/twilio/call-status" if base else None,
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from messages.gateways import PermanentError, Throttled, TransientError
-from models.vocabulary import MessageStatus
+from models.vocabulary import Channel, MessageStatus
 
 
 @dataclass
@@ -22,6 +22,8 @@ class Item:
     unknown: str | None = None  # the error code saying the last outcome is unknown, if it is
     looked_up: bool = False
     order: int = 0  # claim order within its lane, kept when it goes back to the backlog
+    channel: str = Channel.SMS  # push: `to` is the device token (None: the device is gone)
+    data: dict = field(default_factory=dict)  # push: the opaque id the app fetches with
 
     @property
     def lookup(self) -> bool:
@@ -38,18 +40,31 @@ class Outcome:
     retry_after: float | None = None
 
 
-def run(gateway, item: Item, status_callback: str | None) -> Outcome:
-    """The item's next request: a lookup, or the send. Errors become outcomes."""
+def run(gateways, item: Item, callbacks: dict) -> Outcome:
+    """The item's next request on its channel: a lookup (SMS only: FCM and Calls have none, so
+    push and calls are sent again), or the send. Errors become outcomes."""
     try:
         if item.lookup:
-            find = getattr(gateway, "find_sent", None)
-            sids = find(to=item.to, body=item.body, since=item.created_at) if find else []
+            find = getattr(gateways.sms, "find_sent", None)
+            ok = item.channel == Channel.SMS and find
+            sids = find(to=item.to, body=item.body, since=item.created_at) if ok else []
             return Outcome("found", sids=sids)
-        sid = gateway.send(to=item.to, body=item.body, status_callback=status_callback)
-        return Outcome(MessageStatus.SENT, sid=sid)
+        return Outcome(MessageStatus.SENT, sid=_send(gateways, item, callbacks))
     except Throttled as exc:
         return Outcome("throttled", code=exc.code, error=str(exc), retry_after=exc.retry_after)
     except TransientError as exc:
         return Outcome("transient", code=exc.code, error=str(exc))
     except PermanentError as exc:
         return Outcome("permanent", code=exc.code, error=str(exc))
+
+
+def _send(gateways, item: Item, callbacks: dict) -> str:
+    if item.channel == Channel.PUSH:
+        if not item.to:
+            raise PermanentError("the device was removed", "device_gone")
+        return gateways.push.send(token=item.to, title=item.body, data=item.data)
+    if item.channel == Channel.CALL:
+        return gateways.call.call(
+            to=item.to, twiml=item.body, status_callback=callbacks.get(Channel.CALL)
+        )
+    return gateways.sms.send(to=item.to, body=item.body, status_callback=callbacks.get(Channel.SMS))

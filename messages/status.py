@@ -1,4 +1,5 @@
-"""Twilio delivery-status callbacks: applied monotonically, idempotent on (MessageSid, status)."""
+"""Twilio status callbacks: SMS delivery applied monotonically, idempotent on (MessageSid,
+status); a call's final status once."""
 
 from datetime import datetime
 
@@ -49,5 +50,47 @@ def apply_status(
         message.delivered_at = now
     else:
         message.error_code = (error_code or "")[:16] or None
+        run_failure_hooks(session, message, now, policy)
+    return message
+
+
+# A call's final statuses (Twilio's default status callback event, `completed`): answered by a
+# person is delivered; busy, no answer, failed, cancelled or answered by a machine are not,
+# and the page moves on like an undelivered SMS.
+CALL_OURS = {
+    "completed": MessageStatus.DELIVERED,
+    "busy": MessageStatus.UNDELIVERED,
+    "no-answer": MessageStatus.UNDELIVERED,
+    "canceled": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+}
+
+
+def apply_call_status(
+    session,
+    *,
+    sid: str,
+    status: str,
+    answered_by: str | None,
+    now: datetime,
+    policy: OutboxPolicy,
+):
+    """Record a call's final status once (the first wins); a call that reached nobody runs the
+    purpose's failure hook."""
+    message = session.scalars(
+        select(Message).where(Message.twilio_sid == sid).with_for_update()
+    ).one_or_none()
+    if message is None or message.status not in (MessageStatus.SENDING, MessageStatus.SENT):
+        return message
+    if status not in CALL_OURS:
+        return message
+    ours = CALL_OURS[status]
+    if ours == MessageStatus.DELIVERED and (answered_by or "").startswith(("machine", "fax")):
+        ours, status = MessageStatus.UNDELIVERED, "machine"
+    message.status, message.updated_at = ours, now
+    if ours == MessageStatus.DELIVERED:
+        message.delivered_at = now
+    else:
+        message.error_code = status[:16]
         run_failure_hooks(session, message, now, policy)
     return message

@@ -16,6 +16,22 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "es": "Tiene un mensaje nuevo de su equipo de atención. Abra la aplicación para leerlo. "
         "Responda STOP para dejar de recibir textos.",
     },
+    # To a patient when the care team has acknowledged their report (SMS when push failed).
+    "case_seen_notice": {
+        "en": "Your care team has seen your report. Open the app for details. "
+        "Reply STOP to stop texts.",
+        "es": "Su equipo de atención ha visto su informe. Abra la aplicación para ver los "
+        "detalles. Responda STOP para dejar de recibir textos.",
+    },
+    # Push titles (a title and an opaque id only; the app fetches the content).
+    "push_reminder": {
+        "en": "New message from your care team",
+        "es": "Mensaje nuevo de su equipo de atención",
+    },
+    "push_case_seen": {
+        "en": "Your care team has seen your report",
+        "es": "Su equipo de atención ha visto su informe",
+    },
     # To a care-team member paged about an alert.
     "escalation_page": {
         "en": "{urgency} alert, case {case}. Review: {link} Reply ACK {case} when you take it.",

@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.auth import EnrollmentCode, RefreshToken, TokenFamily
 from models.base import Base, db, utcnow
 from models.clinics import Clinic, Staff
+from models.devices import Device, Notification
 from models.exports import ExportStatus, FhirExport
 from models.messages import InboundMessage, Message, SmsOptOut
 from models.patients import Dose, LabResult, Patient
@@ -29,6 +30,7 @@ __all__ = [
     "Base",
     "Clinic",
     "ClinicalSetting",
+    "Device",
     "Dose",
     "EnrollmentCode",
     "ExportStatus",
@@ -36,6 +38,7 @@ __all__ = [
     "InboundMessage",
     "LabResult",
     "Message",
+    "Notification",
     "Patient",
     "RefreshToken",
     "Reminder",

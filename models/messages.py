@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import db, utcnow
 from models.vocabulary import FINAL as FINAL
-from models.vocabulary import MessageStatus, Purpose, one_of
+from models.vocabulary import Channel, MessageStatus, Purpose, one_of
 
 PURPOSES = tuple(Purpose)
 # The claim's lanes, lowest first: a page is claimed and sent before anything else is, by every
@@ -17,7 +17,8 @@ STATUSES = tuple(MessageStatus)
 
 
 class Message(db.Model):
-    """One SMS. Written in the caller's transaction; sent later by a worker. Never deleted."""
+    """One SMS, push or voice call (`channel`). Written in the caller's transaction; sent later
+    by a worker. Never deleted."""
 
     __tablename__ = "messages"
     # Serves the claim: `status = 'queued' AND next_attempt_at <= now ORDER BY priority,
@@ -26,6 +27,7 @@ class Message(db.Model):
         Index("ix_messages_claim", "status", "priority", "next_attempt_at", "id"),
         one_of("status", MessageStatus),
         one_of("purpose", Purpose),
+        one_of("channel", Channel),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,7 +36,12 @@ class Message(db.Model):
     priority: Mapped[int] = mapped_column(SmallInteger)  # PRIORITY[purpose]
     recipient_type: Mapped[str] = mapped_column(String(8))  # patient | staff | number
     recipient_id: Mapped[int | None]
+    channel: Mapped[str] = mapped_column(String(8), default=Channel.SMS)
+    # SMS and calls: the number; push: the patient's number too (the SMS fallback's).
     to_phone: Mapped[str] = mapped_column(String(16))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"))
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
+    # SMS: the text; push: the title; call: the TwiML the call plays.
     body: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     ref: Mapped[str | None] = mapped_column(String(64))  # what the purpose's hooks need, opaque
@@ -44,7 +51,8 @@ class Message(db.Model):
     expires_at: Mapped[datetime]
     leased_by: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None]
-    twilio_sid: Mapped[str | None] = mapped_column(String(34), unique=True)
+    # The provider's id: a Twilio Message or Call SID, or an FCM message name.
+    twilio_sid: Mapped[str | None] = mapped_column(String(128), unique=True)
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -68,6 +68,22 @@ class Purpose(StrEnum):
     REMINDER = "reminder"
 
 
+class Channel(StrEnum):
+    SMS = "sms"
+    PUSH = "push"  # Firebase Cloud Messaging (Android, and iOS through FCM's APNs relay)
+    CALL = "call"  # a Twilio voice call: pages only
+
+
+class DevicePlatform(StrEnum):
+    ANDROID = "android"
+    IOS = "ios"
+
+
+class NotificationKind(StrEnum):
+    REMINDER = "reminder"  # reminders fell due: the app's inbox has them
+    CASE_SEEN = "case_seen"  # the care team has seen the patient's report
+
+
 class ReminderStatus(StrEnum):
     PLANNED = "planned"
     RELEASED = "released"

@@ -7,11 +7,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from messages import outbox
+from clinical.registry import REGISTRY
+from clinical.settings import clinic_parameters
+from messages import notices
 from messages.outbox import OutboxPolicy
-from messages.templates import render
 from models import Clinic, Message, Patient, Reminder
-from models.vocabulary import MessageStatus, PatientStatus, Purpose, ReminderStatus
+from models.vocabulary import (
+    MessageStatus,
+    NotificationKind,
+    PatientStatus,
+    Purpose,
+    ReminderStatus,
+)
 from schedules.planning import local_to_utc
 
 
@@ -73,10 +80,10 @@ def release_due(
 
 
 def _notify(session, patient, reminders, now, policy):
-    """One "new message" SMS per patient per release, however many reminders came due, and
-    none while an earlier one still waits in the outbox."""
-    if not patient.sms_consent:
-        return
+    """One "new message" notice per patient per release, however many reminders came due, and
+    none while an earlier one still waits in the outbox: a push to the patient's devices, else
+    an SMS (messages.notices). A rule with a `push_fallback_minutes` value (R-LFT-HSCT) has an
+    unopened push sent again as SMS after that long."""
     waiting = session.scalars(
         select(Message).where(
             Message.purpose == Purpose.REMINDER,
@@ -85,18 +92,26 @@ def _notify(session, patient, reminders, now, policy):
             Message.status == MessageStatus.QUEUED,
         )
     ).first()
-    message = waiting or outbox.enqueue(
+    message = waiting or notices.notify_patient(
         session,
+        patient,
+        kind=NotificationKind.REMINDER,
+        ref=f"reminder:{reminders[0].id}",
+        key=f"reminder:{reminders[0].id}",
         purpose=Purpose.REMINDER,
-        to_phone=patient.phone,
-        body=render("reminder_notice", patient.language),
-        idempotency_key=f"reminder:{reminders[0].id}",
         now=now,
         policy=policy,
-        clinic_id=patient.clinic_id,
-        recipient_type="patient",
-        recipient_id=patient.id,
-        ref=f"reminder:{reminders[0].id}",
+        sms_fallback_after=_fallback_after(session, patient.clinic_id, reminders),
     )
+    if message is None:
+        return
     for reminder in reminders:
         reminder.message_id = message.id
+
+
+def _fallback_after(session, clinic_id, reminders) -> timedelta | None:
+    names = [f"{r.rule_id}.push_fallback_minutes" for r in reminders]
+    if not any(name in REGISTRY for name in names):
+        return None
+    parameters = clinic_parameters(session, clinic_id)
+    return min(timedelta(minutes=parameters[n]) for n in names if n in REGISTRY)

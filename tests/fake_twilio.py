@@ -1,8 +1,11 @@
 """A fake Twilio REST API on 127.0.0.1 for the real `twilio` SDK to talk to.
 
 Every request is validated against Twilio's own OpenAPI description (the trimmed copy in
-tests/fixtures), plus the `x-twilio.conditional` rules generic validators skip (From or
-MessagingServiceSid; Body, MediaUrl or ContentSid); so is every answer of the fake itself.
+tests/fixtures: Messages.json and Calls.json), plus the `x-twilio.conditional` rules generic
+validators skip (From or MessagingServiceSid; Body, MediaUrl or ContentSid; a call's Url, Twiml
+or ApplicationSid); so is every answer of the fake itself. Calls are accepted and kept with the
+TwiML they would play; their progress (the Gather's digits, the final status) is what a test
+then posts to the app's signed webhooks, as Twilio would.
 It behaves like the real thing where that matters here: it answers after a latency (fixed, or
 jittered), accepts a message before a slow answer (a client that times out has still sent it),
 lists Messages by To and DateSent, and plays scripted faults per request, per number, or for
@@ -23,11 +26,13 @@ from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from werkzeug.wrappers import Request, Response
 
+from tests import fake_twilio_calls as call_records
 from tests import fake_twilio_messages as records
 from tests.fake_twilio_http import KeepAliveServer
 
-SPEC_FILE = Path(__file__).parent / "fixtures" / "twilio_messages_openapi.json"
+SPEC_FILE = Path(__file__).parent / "fixtures" / "twilio_openapi.json"
 PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
+CALLS_PATH = "/2010-04-01/Accounts/{AccountSid}/Calls.json"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token-0123456789abcdef"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -59,6 +64,8 @@ class FakeTwilio:
         self.latency, self.jitter = latency, jitter  # seconds, both ways together
         self.lock = threading.Lock()
         self.received: list[dict] = []  # every accepted message, in arrival order
+        self.calls: list[dict] = []  # every call placed (its form, with the Twiml), in order
+        self.call_script: list[Fault] = []  # faults for the next call creations
         self.errors: list[str] = []  # every request that Twilio would have refused
         self.requests: list[dict] = []  # every request: when, method, To, status answered
         self.script: list[Fault] = []  # faults for the next message creations, in order
@@ -79,6 +86,11 @@ class FakeTwilio:
                 "application/x-www-form-urlencoded"
             ]["schema"]["properties"]
         )
+        self.call_properties = set(
+            spec["paths"][CALLS_PATH]["post"]["requestBody"]["content"][
+                "application/x-www-form-urlencoded"
+            ]["schema"]["properties"]
+        )
         self.openapi = OpenAPI.from_dict(copy.deepcopy(spec))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -95,6 +107,10 @@ class FakeTwilio:
     def bodies_to(self, number: str) -> list[str]:
         with self.lock:
             return [m["Body"] for m in self.received if m["To"] == number]
+
+    def calls_to(self, number: str) -> list[dict]:
+        with self.lock:
+            return [c for c in self.calls if c["To"] == number]
 
     def wait_for(self, count: int, timeout: float = 30.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -176,7 +192,8 @@ class FakeTwilio:
         if request.method == "GET" and request.path == "/_received":  # for benchmarks
             with self.lock:
                 return Response(json.dumps(self.received), content_type="application/json")
-        if not re.fullmatch(
+        calls = request.path == f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"
+        if not calls and not re.fullmatch(
             rf"/2010-04-01/Accounts/{self.account_sid}/Messages\.json", request.path
         ):
             return self._refuse(404, 20404, "The requested resource was not found")
@@ -192,7 +209,12 @@ class FakeTwilio:
         if outage is not None and outage.status >= 400:
             time.sleep(outage.delay)
             return self._error(outage.status, outage.code, "outage", outage.headers)
-        response = self._create(request) if request.method == "POST" else self._list(request)
+        if calls and request.method == "POST":
+            response = self._create_call(request)
+        elif calls:
+            return self._refuse(405, 20004, "Listing calls is not faked")
+        else:
+            response = self._create(request) if request.method == "POST" else self._list(request)
         if outage is not None:
             time.sleep(outage.delay)
         self._wait(0.5)  # the answer's way back
@@ -213,6 +235,26 @@ class FakeTwilio:
         if fault is not None:
             time.sleep(fault.delay)
         body = records.resource(self.account_sid, message, status="queued")
+        return Response(json.dumps(body), status=201, content_type="application/json")
+
+    def _create_call(self, request) -> Response:
+        form = request.form
+        unknown = set(form) - self.call_properties
+        if unknown:
+            return self._refuse(400, 21601, f"unknown parameters {sorted(unknown)}")
+        if not E164.match(form["To"]):
+            return self._refuse(400, 21211, "Invalid 'To' Phone Number")
+        refused = call_records.problem(form)
+        if refused is not None:
+            return self._refuse(400, *refused)
+        with self.lock:
+            fault = self.call_script.pop(0) if self.call_script else self.by_number.get(form["To"])
+        if fault is not None and fault.status >= 400:
+            return self._error(fault.status, fault.code, "scripted fault", fault.headers)
+        call = call_records.accept(form)
+        with self.lock:
+            self.calls.append(call)
+        body = call_records.resource(self.account_sid, call)
         return Response(json.dumps(body), status=201, content_type="application/json")
 
     def _list(self, request) -> Response:

@@ -89,6 +89,14 @@ POLICY = {
     ),
     ("GET", "/api/v1/triage-settings"): ("admin", None),
     ("GET", "/api/v1/me/reminders"): ("patient", None),
+    ("GET", "/api/v1/me/devices"): ("patient", None),
+    (
+        "POST",
+        "/api/v1/me/devices",
+    ): ("patient", {"platform": "android", "token": "t" * 40, "notifications_consent": True}),
+    ("DELETE", "/api/v1/me/devices/<int:device_id>"): ("patient", None),
+    ("GET", "/api/v1/me/notifications/<string(length=22):public_id>"): ("patient", None),
+    ("POST", "/api/v1/me/notifications/<string(length=22):public_id>/opened"): ("patient", None),
     ("POST", "/api/v1/me/reminders/<int:reminder_id>/ack"): ("patient", {"kind": "read"}),
     ("GET", "/api/v1/patients/<int:patient_id>/reminders"): ("staff", None),
     ("GET", "/api/v1/reminders/unacknowledged-liver-tests"): ("staff", None),
@@ -176,9 +184,11 @@ def url_for(rule, patient_id=1, staff_id=1, message_id=1, alert_id=1, fhir=MISSI
         "message_id": message_id,
         "alert_id": alert_id,
         "reminder_id": 1,
+        "device_id": 1,
     }
     for name, value in ids.items():
         rule = rule.replace(f"<int:{name}>", str(value))
+    rule = rule.replace("<string(length=22):public_id>", "n" * 22)
     return rule.replace("<string:rule_id>", "R-CONTRA-F")
 
 

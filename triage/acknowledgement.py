@@ -1,4 +1,5 @@
-"""Acknowledging and resolving cases, in the console, through the API, or by SMS reply.
+"""Acknowledging and resolving cases, in the console, through the API, by SMS reply, or by
+pressing 1 on a page call.
 
 Nurses reply the way people type: "ACK KY9CM.", "ack: ky9cm", "ACK #KY9CM thanks", "ACKKY9CM",
 or a bare "ACK". A reply acknowledges only a case its phone was paged for; a bare ACK from a
@@ -7,16 +8,17 @@ other text from a paged phone is answered with how to acknowledge.
 """
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 
+from messages import notices
 from messages.templates import render
-from models import Alert, AlertPage, Staff
-from models.errors import Conflict
-from models.vocabulary import AlertStatus, PageKind
+from models import Alert, AlertPage, Message, Notification, Patient, Staff
+from models.errors import Conflict, NotFound
+from models.vocabulary import AlertStatus, Channel, NotificationKind, PageKind, Purpose
 from triage.cases import CODE_ALPHABET
-from triage.escalation import audit_case
+from triage.escalation import audit_case, cancel_calls
 
 ACK_WORDS = {"ACK", "ACKED", "ACKNOWLEDGE", "ACKNOWLEDGED", "ACKNOWLEDGING"}
 _TOKEN = re.compile(r"[A-Z0-9]+")
@@ -34,10 +36,79 @@ def acknowledge(session, alert: Alert, staff: Staff, *, now: datetime, via: str)
             staff.id,
         )
         alert.next_escalation_at = None
+        cancel_calls(session, alert, now=now)
         audit_case(session, alert, "alert.ack", actor=staff, detail={"via": via}, now=now)
     else:
         mark_reviewed(alert, now=now)
     return alert
+
+
+def acknowledge_by_call(session, *, token: str, call_sid: str, digits: str, now: datetime):
+    """A page call's Gather: "1" acknowledges exactly the case that call was about, for exactly
+    the staff member it rang (the token is that page's, the CallSid that call's). Returns the
+    spoken outcome (done, already, not_ack) and the case code."""
+    page = session.scalars(
+        select(AlertPage)
+        .join(Message, Message.id == AlertPage.message_id)
+        .where(AlertPage.link_token == token, Message.channel == Channel.CALL)
+    ).one_or_none()
+    sid = page and session.get(Message, page.message_id).twilio_sid
+    if page is None or page.staff_id is None or (sid is not None and sid != call_sid):
+        raise NotFound("No such call.")
+    alert, staff = page.alert, session.get(Staff, page.staff_id)
+    if digits != "1" or not staff.active or alert.status == AlertStatus.RESOLVED:
+        return "not_ack", alert.case_code
+    if alert.status == AlertStatus.ACKNOWLEDGED:
+        return "already", alert.case_code
+    acknowledge(session, alert, staff, now=now, via="call")
+    return "done", alert.case_code
+
+
+SEEN_WINDOW = timedelta(hours=1)  # an acknowledgement older than this is not announced late
+
+
+def notify_patients_seen(session, *, now: datetime, outbox_policy, limit: int = 200) -> int:
+    """The worker's job: a patient whose case the care team has just acknowledged is told so,
+    once per acknowledgement, by push (SMS when there is no device; messages.notices). However
+    the case was taken (console, API, SMS, call), the notice goes out within one poll."""
+    seen = (
+        select(Notification.id)
+        .where(
+            Notification.kind == NotificationKind.CASE_SEEN,
+            Notification.ref
+            == literal("alert:") + cast(Alert.id, String) + ":e" + cast(Alert.epoch, String),
+        )
+        .exists()
+    )
+    stmt = (
+        select(Alert)
+        .where(
+            Alert.status == AlertStatus.ACKNOWLEDGED,
+            Alert.acknowledged_at >= now - SEEN_WINDOW,
+            ~seen,
+        )
+        .order_by(Alert.acknowledged_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Alert, skip_locked=True)
+    alerts = session.scalars(stmt).all()
+    for alert in alerts:
+        patient = session.get(Patient, alert.patient_id)
+        ref = f"alert:{alert.id}:e{alert.epoch}"
+        sent = notices.notify_patient(
+            session,
+            patient,
+            kind=NotificationKind.CASE_SEEN,
+            ref=ref,
+            key=f"case_seen:{ref}",
+            purpose=Purpose.SYSTEM,
+            now=now,
+            policy=outbox_policy,
+        )
+        if sent is None:  # no device, no SMS consent: the app shows it (GET /me/alerts)
+            session.add(notices.silent(patient, kind=NotificationKind.CASE_SEEN, ref=ref, now=now))
+    return len(alerts)
 
 
 def mark_reviewed(alert: Alert, *, now: datetime) -> None:

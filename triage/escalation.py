@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from messages import outbox
+from messages import outbox, voice
 from messages.templates import render
 from models import Alert, AlertPage, AuditEvent, Clinic, Message, Staff
-from models.vocabulary import UNDELIVERABLE, AlertStatus, PageKind, Purpose
+from models.vocabulary import UNDELIVERABLE, AlertStatus, Channel, MessageStatus, PageKind, Purpose
 from triage.policies import current_policy
 
 
@@ -100,18 +100,95 @@ def _send(
     )
 
 
-def _page_people(session, alert, people, *, template, now, outbox_policy) -> None:
+def _call(session, alert, person, *, key, now, outbox_policy, not_before=None):
+    """Queue a voice call about the case: its urgency and case code are spoken, "press 1"
+    acknowledges it (the Gather posts to a URL carrying only an opaque token)."""
+    token = secrets.token_urlsafe(16)
+    twiml = voice.page_twiml(
+        urgency=alert.urgency,
+        case=alert.case_code,
+        action_url=f"{alert.link_base}/webhooks/twilio/voice/{token}",
+    )
+    message = outbox.enqueue(
+        session,
+        purpose=Purpose.ESCALATION,
+        channel=Channel.CALL,
+        to_phone=person.phone,
+        body=twiml,
+        idempotency_key=key,
+        now=now,
+        not_before=not_before,
+        policy=outbox_policy,
+        clinic_id=alert.clinic_id,
+        recipient_type="staff",
+        recipient_id=person.id,
+        ref=f"alert:{alert.id}",
+    )
+    session.add(
+        AlertPage(
+            alert_id=alert.id,
+            kind=PageKind.PAGE,
+            urgency=alert.urgency,
+            epoch=alert.epoch,
+            level=alert.level,
+            round=alert.round,
+            staff_id=person.id,
+            phone=person.phone,
+            message_id=message.id,
+            link_token=token,
+            paged_at=now,
+        )
+    )
+
+
+def _page_people(session, alert, people, *, template, now, outbox_policy, level=None) -> None:
+    """Page each person the level's way: SMS, a call, or SMS then a call N minutes later
+    (cancelled if the case is acknowledged before, `cancel_calls`)."""
+    channel = (level or {}).get("channel", Channel.SMS)
+    after = (level or {}).get("sms_then_call_after_minutes")
     for person in people:
         key = f"alert:{alert.id}:e{alert.epoch}:r{alert.round}:l{alert.level}:s{person.id}"
-        _send(
-            session,
-            alert,
-            template=template,
-            phone=person.phone,
-            staff_id=person.id,
-            key=key,
-            now=now,
-            outbox_policy=outbox_policy,
+        if channel != Channel.CALL:
+            _send(
+                session,
+                alert,
+                template=template,
+                phone=person.phone,
+                staff_id=person.id,
+                key=key,
+                now=now,
+                outbox_policy=outbox_policy,
+            )
+        if channel == Channel.CALL or after:
+            later = now + timedelta(minutes=after) if channel != Channel.CALL else None
+            _call(
+                session,
+                alert,
+                person,
+                key=f"{key}:call",
+                now=now,
+                outbox_policy=outbox_policy,
+                not_before=later,
+            )
+
+
+def cancel_calls(session, alert, *, now: datetime) -> None:
+    """The case was acknowledged: calls still waiting for their time are not placed (closed as
+    expired, code `acknowledged`; nothing else needs to know)."""
+    waiting = session.scalars(
+        select(Message)
+        .join(AlertPage, AlertPage.message_id == Message.id)
+        .where(
+            AlertPage.alert_id == alert.id,
+            Message.channel == Channel.CALL,
+            Message.status == MessageStatus.QUEUED,
+        )
+    ).all()
+    for message in waiting:
+        message.status, message.error_code, message.updated_at = (
+            MessageStatus.EXPIRED,
+            "acknowledged",
+            now,
         )
 
 
@@ -126,7 +203,13 @@ def page_level(
         people = _recipients(session, alert.clinic_id, level["recipients"])
         if people:
             _page_people(
-                session, alert, people, template=template, now=now, outbox_policy=outbox_policy
+                session,
+                alert,
+                people,
+                template=template,
+                now=now,
+                outbox_policy=outbox_policy,
+                level=level,
             )
             minutes = level["timeout_minutes"].get(alert.urgency, 15)
             alert.next_escalation_at = now + timedelta(minutes=minutes)

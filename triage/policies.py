@@ -46,11 +46,39 @@ def current_policy(session, clinic_id: int) -> dict:
 
 
 NAMED = ("on_call", "clinicians", "admins")
+LEVEL_KEYS = {"recipients", "timeout_minutes"}
+OPTIONAL_KEYS = {"channel", "sms_then_call_after_minutes"}
+CHANNELS = ("sms", "call")  # a level pages by SMS (the default) or by a voice call
+
+
+def _check_channel(number: int, level: dict) -> list[str]:
+    """`channel: call` rings the phone; `sms_then_call_after_minutes: N` sends the SMS and
+    calls if the case is still unacknowledged N minutes later (before the level times out)."""
+    channel, after = level.get("channel", "sms"), level.get("sms_then_call_after_minutes")
+    if channel not in CHANNELS:
+        return [f"Level {number}: channel is sms or call."]
+    if after is None:
+        return []
+    if channel != "sms":
+        return [f"Level {number}: sms_then_call_after_minutes needs channel sms."]
+    if isinstance(after, bool) or not isinstance(after, int) or after < 1:
+        return [f"Level {number}: sms_then_call_after_minutes is a whole number of minutes."]
+    timeouts = level["timeout_minutes"]
+    if any(isinstance(t, int) and after >= t for t in timeouts.values()):
+        return [f"Level {number}: call before the level times out (under every timeout)."]
+    return []
 
 
 def _check_level(number: int, level) -> list[str]:
-    if not isinstance(level, dict) or set(level) != {"recipients", "timeout_minutes"}:
-        return [f"Level {number}: give recipients and timeout_minutes, nothing else."]
+    if (
+        not isinstance(level, dict)
+        or not LEVEL_KEYS <= set(level)
+        or set(level) - LEVEL_KEYS - OPTIONAL_KEYS
+    ):
+        return [
+            f"Level {number}: give recipients and timeout_minutes (and optionally channel, "
+            "sms_then_call_after_minutes), nothing else."
+        ]
     errors, recipients, timeouts = [], level["recipients"], level["timeout_minutes"]
     if not isinstance(recipients, list) or not 1 <= len(recipients) <= 20:
         errors.append(f"Level {number}: 1 to 20 recipients.")
@@ -66,7 +94,7 @@ def _check_level(number: int, level) -> list[str]:
             check(spec, timeouts[urgency])
         except ValueError as exc:
             errors.append(f"Level {number}, {urgency}: {exc}")
-    return errors
+    return errors + _check_channel(number, level)
 
 
 def check_policy(raw) -> dict:

@@ -44,7 +44,8 @@ class CaseView:
     patient: Patient
     reports: list[SymptomReport]
     staff: dict[int, Staff]  # the clinic's staff by id, for names in the history
-    deliveries: dict[int, str]  # message id -> delivery status of each page and notice
+    # message id -> (channel, status, error code) of each page and notice: SMS, call
+    deliveries: dict[int, tuple[str, str, str | None]]
 
 
 def case_view(session, alert: Alert) -> CaseView:
@@ -53,14 +54,18 @@ def case_view(session, alert: Alert) -> CaseView:
     ).all()
     staff = session.scalars(select(Staff).where(Staff.clinic_id == alert.clinic_id))
     message_ids = [p.message_id for p in alert.pages]
-    statuses = select(Message.id, Message.status).where(Message.id.in_(message_ids))
-    deliveries = session.execute(statuses)
+    statuses = select(Message.id, Message.channel, Message.status, Message.error_code).where(
+        Message.id.in_(message_ids)
+    )
+    deliveries = {
+        mid: (channel, status, code) for mid, channel, status, code in session.execute(statuses)
+    }
     return CaseView(
         alert=alert,
         patient=session.get(Patient, alert.patient_id),
         reports=list(reports),
         staff={s.id: s for s in staff},
-        deliveries=dict(deliveries.all()),
+        deliveries=deliveries,
     )
 
 

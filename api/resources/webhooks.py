@@ -1,13 +1,15 @@
-"""Twilio webhooks: thin. Verify the signature, hand the form to `messages/`, commit."""
+"""Twilio webhooks: thin. Verify the signature, hand the form to `messages/` (or the case's
+acknowledgement to `triage/`), commit."""
 
 from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api.deployment import outbox_policy
-from messages import inbound, status
+from messages import inbound, status, voice
 from models import db, utcnow
 from models.errors import DomainError, Forbidden
+from triage import acknowledgement
 
 BAD_SIGNATURE = "Missing or invalid Twilio signature."
 
@@ -78,3 +80,34 @@ def inbound_sms():
     if reply:
         twiml.message(reply)
     return str(twiml), 200, {"Content-Type": "application/xml"}
+
+
+@blp.post("/call-status")
+def call_status_callback():
+    """Record a page call's final status reported by Twilio"""
+    verify_signature()
+    status.apply_call_status(
+        db.session,
+        sid=_required("CallSid", 34),
+        status=_required("CallStatus", 16),
+        answered_by=_text("AnsweredBy", 32) or None,
+        now=utcnow(),
+        policy=outbox_policy(),
+    )
+    db.session.commit()
+    return "", 204
+
+
+@blp.post("/voice/<string(length=22):token>")
+def voice_gather(token):
+    """Press 1 on a page call: acknowledge that case for that staff member; reply with TwiML"""
+    verify_signature()
+    outcome, case = acknowledgement.acknowledge_by_call(
+        db.session,
+        token=token,
+        call_sid=_required("CallSid", 34),
+        digits=_text("Digits", 8),
+        now=utcnow(),
+    )
+    db.session.commit()
+    return voice.reply_twiml(outcome, case), 200, {"Content-Type": "application/xml"}

@@ -198,6 +198,19 @@ class LevelSchema(Schema):
         values=fields.Integer(strict=True, validate=validate.Range(1, 240)),
         required=True,
     )
+    channel = fields.String(
+        validate=validate.OneOf(["sms", "call"]),
+        metadata={"description": "How this level pages: sms (the default) or a voice call"},
+    )
+    sms_then_call_after_minutes = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(1, 239),
+        metadata={
+            "description": "channel sms: call too if the case is still unacknowledged this "
+            "many minutes after the SMS (less than every timeout of the level)"
+        },
+    )
 
     @validates_schema
     def _recipients_are_known(self, data, **kwargs):
