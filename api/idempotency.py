@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 
 from flask import request
-from sqlalchemy import select, text, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -54,36 +54,60 @@ def _in_progress(exc: OperationalError) -> bool:
     return code == LOCK_NOT_AVAILABLE or "database is locked" in str(exc.orig)
 
 
+def _claim_statement(dialect: str, *, patient_id, key, digest, now, wait_seconds):
+    """The claim, one statement. On PostgreSQL it also bounds how long it waits behind a first
+    request with this key (`lock_timeout` for this transaction), and sets it back to 0 once the
+    INSERT is done (the reset reads the INSERT's result, so it runs after it): the request's
+    later locks wait as they always did."""
+    table = IdempotencyRecord.__table__
+    values = dict(
+        patient_id=patient_id, key=key, request_hash=digest, status="processing", created_at=now
+    )
+    if dialect != "postgresql":
+        return (
+            sqlite.insert(table)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["patient_id", "key"])
+            .returning(table.c.id)
+        )
+    wait = select(
+        func.set_config("lock_timeout", f"{int(wait_seconds * 1000)}ms", True).label("ms")
+    ).subquery("wait")
+    columns = list(values)
+    source = select(*(literal(values[c], table.c[c].type).label(c) for c in columns))
+    claimed = (
+        postgresql.insert(table)
+        .from_select(columns, source.select_from(wait))
+        .on_conflict_do_nothing(index_elements=["patient_id", "key"])
+        .returning(table.c.id)
+        .cte("claimed")
+    )
+    done = select(func.count().label("n")).select_from(claimed).subquery("done")
+    reset = func.set_config("lock_timeout", case((done.c.n >= 0, "0"), else_="0"), True).label(
+        "lock_timeout"
+    )
+    return select(select(claimed.c.id).scalar_subquery().label("id"), reset).select_from(done)
+
+
 def claim(session, *, patient_id: int, key: str, digest: str, now: datetime, wait_seconds: float):
     """Return (record id, stored response or None), in the caller's transaction."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    if dialect == "postgresql":  # how long to wait behind a first request with this key
-        session.execute(
-            text("SELECT set_config('lock_timeout', :ms, true)"),
-            {"ms": f"{int(wait_seconds * 1000)}ms"},
-        )
+    stmt = _claim_statement(
+        dialect,
+        patient_id=patient_id,
+        key=key,
+        digest=digest,
+        now=now,
+        wait_seconds=wait_seconds,
+    )
     try:
-        inserted = session.execute(
-            insert(IdempotencyRecord)
-            .values(
-                patient_id=patient_id,
-                key=key,
-                request_hash=digest,
-                status="processing",
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["patient_id", "key"])
-            .returning(IdempotencyRecord.id)
-        ).scalar()
+        inserted = session.execute(stmt).scalar()
     except OperationalError as exc:
         if not _in_progress(exc):
             raise
         raise InProgress(
             "The first request with this Idempotency-Key is still being processed; retry."
         ) from exc
-    if dialect == "postgresql":  # later locks of the request wait as they always did
-        session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
     if inserted is not None:
         return inserted, None
     record = session.scalars(
