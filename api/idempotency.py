@@ -12,9 +12,10 @@ import hashlib
 import json
 import re
 from datetime import datetime
+from functools import cache
 
 from flask import request
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -54,54 +55,49 @@ def _in_progress(exc: OperationalError) -> bool:
     return code == LOCK_NOT_AVAILABLE or "database is locked" in str(exc.orig)
 
 
-def _claim_statement(dialect: str, *, patient_id, key, digest, now, wait_seconds):
-    """The claim, one statement. On PostgreSQL it also bounds how long it waits behind a first
-    request with this key (`lock_timeout` for this transaction), and sets it back to 0 once the
-    INSERT is done (the reset reads the INSERT's result, so it runs after it): the request's
+COLUMNS = ("patient_id", "key", "request_hash", "status", "created_at")
+
+
+@cache
+def _claim_statement(dialect: str):
+    """The claim, one statement, built once per dialect and bound per request (its COLUMNS and,
+    on PostgreSQL, `wait`). On PostgreSQL it also bounds how long it waits behind a first request
+    with this key (`lock_timeout` for this transaction), and sets it back to 0 once the INSERT is
+    done (the reset's argument reads the INSERT's result, so it runs after it): the request's
     later locks wait as they always did."""
     table = IdempotencyRecord.__table__
-    values = dict(
-        patient_id=patient_id, key=key, request_hash=digest, status="processing", created_at=now
-    )
+    values = [bindparam(c, type_=table.c[c].type) for c in COLUMNS]
     if dialect != "postgresql":
         return (
             sqlite.insert(table)
-            .values(values)
+            .values(dict(zip(COLUMNS, values, strict=True)))
             .on_conflict_do_nothing(index_elements=["patient_id", "key"])
             .returning(table.c.id)
         )
-    wait = select(
-        func.set_config("lock_timeout", f"{int(wait_seconds * 1000)}ms", True).label("ms")
-    ).subquery("wait")
-    columns = list(values)
-    source = select(*(literal(values[c], table.c[c].type).label(c) for c in columns))
+    wait = select(func.set_config("lock_timeout", bindparam("wait"), True).label("ms"))
+    source = select(*(v.label(c) for c, v in zip(COLUMNS, values, strict=True)))
     claimed = (
         postgresql.insert(table)
-        .from_select(columns, source.select_from(wait))
+        .from_select(list(COLUMNS), source.select_from(wait.subquery("wait")))
         .on_conflict_do_nothing(index_elements=["patient_id", "key"])
         .returning(table.c.id)
         .cte("claimed")
     )
     done = select(func.count().label("n")).select_from(claimed).subquery("done")
-    reset = func.set_config("lock_timeout", case((done.c.n >= 0, "0"), else_="0"), True).label(
-        "lock_timeout"
-    )
+    reset = func.set_config("lock_timeout", case((done.c.n >= 0, "0"), else_="0"), True)
     return select(select(claimed.c.id).scalar_subquery().label("id"), reset).select_from(done)
 
 
 def claim(session, *, patient_id: int, key: str, digest: str, now: datetime, wait_seconds: float):
     """Return (record id, stored response or None), in the caller's transaction."""
     dialect = session.get_bind().dialect.name
-    stmt = _claim_statement(
-        dialect,
-        patient_id=patient_id,
-        key=key,
-        digest=digest,
-        now=now,
-        wait_seconds=wait_seconds,
+    params = dict(
+        patient_id=patient_id, key=key, request_hash=digest, status="processing", created_at=now
     )
+    if dialect == "postgresql":
+        params["wait"] = f"{int(wait_seconds * 1000)}ms"
     try:
-        inserted = session.execute(stmt).scalar()
+        inserted = session.execute(_claim_statement(dialect), params).scalar()
     except OperationalError as exc:
         if not _in_progress(exc):
             raise
@@ -129,8 +125,7 @@ def claim(session, *, patient_id: int, key: str, digest: str, now: datetime, wai
 
 def complete(session, record_id: int, response: dict) -> None:
     """Store the response that every replay of the key gets."""
+    table = IdempotencyRecord.__table__
     session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(status="done", response=response)
+        update(table).where(table.c.id == record_id).values(status="done", response=response)
     )

@@ -7,8 +7,9 @@ One row per reading (at least one row: the facts with no reading), oldest first.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select, true
+from sqlalchemy import bindparam, func, select, true
 
 from models import Clinic, ClinicalSetting, Dose, Patient, ReportItem
 
@@ -27,7 +28,11 @@ class KnownFacts:
     readings: tuple  # (symptom code, measured at, normalized value), oldest first
 
 
-def statement(patient: Patient, now: datetime):
+@cache
+def statement():
+    """Built once (building it costs more than running it); bound per report: `patient_id`,
+    `clinic_id`, `since`."""
+    patient_id, clinic_id = bindparam("patient_id"), bindparam("clinic_id")
     doses = (
         select(
             func.min(Dose.administered_on).label("first_dose"),
@@ -35,12 +40,12 @@ def statement(patient: Patient, now: datetime):
             func.max(Dose.infusion_ended_at).label("ended_at"),
             func.max(Dose.infusion_started_at).label("started_at"),
         )
-        .where(Dose.patient_id == patient.id)
+        .where(Dose.patient_id == patient_id)
         .subquery("doses")
     )
     settings = (
         select(ClinicalSetting.version, ClinicalSetting.overrides)
-        .where(ClinicalSetting.clinic_id == patient.clinic_id)
+        .where(ClinicalSetting.clinic_id == clinic_id)
         .order_by(ClinicalSetting.version.desc())
         .limit(1)
         .subquery("settings")
@@ -56,15 +61,15 @@ def statement(patient: Patient, now: datetime):
         .select_from(Clinic)
         .outerjoin(settings, true())
         .join(doses, true())
-        .where(Clinic.id == patient.clinic_id)
+        .where(Clinic.id == clinic_id)
         .subquery("facts")
     )
     readings = (
         select(ReportItem.symptom_code, ReportItem.measured_at, ReportItem.normalized_value)
         .where(
-            ReportItem.patient_id == patient.id,
+            ReportItem.patient_id == patient_id,
             ReportItem.normalized_value.is_not(None),
-            ReportItem.measured_at >= now - timedelta(days=READINGS_DAYS),
+            ReportItem.measured_at >= bindparam("since", type_=ReportItem.measured_at.type),
         )
         .subquery("readings")
     )
@@ -76,7 +81,10 @@ def statement(patient: Patient, now: datetime):
 
 
 def load(session, patient: Patient, now: datetime) -> KnownFacts:
-    rows = session.execute(statement(patient, now)).all()
+    since = now - timedelta(days=READINGS_DAYS)
+    rows = session.execute(
+        statement(), {"patient_id": patient.id, "clinic_id": patient.clinic_id, "since": since}
+    ).all()
     first = rows[0]
     return KnownFacts(
         emergency_number=first.emergency_number,

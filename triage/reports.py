@@ -171,7 +171,8 @@ def record_report(
         )
         for given, item in zip(data["items"], items, strict=True)
     ]
-    session.execute(insert(ReportItem.__table__).values(rows))  # one statement, many rows
+    items_table = ReportItem.__table__  # one INSERT of every row (insertmanyvalues), compiled once
+    session.execute(insert(items_table).returning(items_table.c.id), rows)
     recorded = Recorded(
         id=report_id,
         alert_id=alert_id,
