@@ -16,6 +16,7 @@ a revocation made by another process takes effect here within the cache's `secon
 """
 
 import threading
+import time
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -60,9 +61,9 @@ class LiveFamilies:
     Thread-safe. A family unknown to the database is not remembered (it may be committed later);
     a live or revoked one is, with its subject so that revoke_subject can find it."""
 
-    def __init__(self, seconds: float, maxsize: int = 100_000):
+    def __init__(self, seconds: float, maxsize: int = 100_000, timer=time.monotonic):
         self.seconds = seconds
-        self._cache = TTLCache(maxsize, ttl=seconds) if seconds > 0 else None
+        self._cache = TTLCache(maxsize, ttl=seconds, timer=timer) if seconds > 0 else None
         self._lock = threading.Lock()
         self._revocations = 0  # a read that began before a revocation here is not remembered
         _CACHES.add(self)
