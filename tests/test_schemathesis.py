@@ -7,6 +7,7 @@ so by-id operations answer 200 and their bodies are checked too, not only their 
 """
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
@@ -49,8 +50,9 @@ def world(app, client):
     patient_id = client.post("/api/v1/patients", json=body, headers=staff).json["id"]
     base = f"/api/v1/patients/{patient_id}"
     given = utcnow() - timedelta(days=2)
+    local_day = given.astimezone(ZoneInfo("America/Chicago")).date().isoformat()  # the patient's
     for url, data in [
-        ("/doses", {"administered_on": given.date().isoformat(), "cycle": 1, "cycle_day": 1}),
+        ("/doses", {"administered_on": local_day, "cycle": 1, "cycle_day": 1}),
         ("/labs", {"kind": "bilirubin", "value": 1.1, "unit": "mg/dL"}),
     ]:
         data["infusion_started_at" if "dose" in url else "collected_at"] = given.isoformat()
