@@ -67,6 +67,7 @@ bench-smoke: $(BIN)/.installed
 	@test -n "$$BENCH_DATABASE_URL" || (echo "set BENCH_DATABASE_URL (it is wiped)"; exit 1)
 	$(BIN)/python bench/outbox_dispatch.py --smoke
 	$(BIN)/python bench/report_ingest.py --smoke
+	$(BIN)/python bench/report_profile.py --smoke --top 5
 	$(BIN)/python bench/reminder_planning.py --smoke
 	$(BIN)/python bench/fhir_export.py --smoke
 

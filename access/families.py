@@ -9,12 +9,22 @@ retries; the retry gets a new successor and the one it never saw is revoked, so 
 chain remains. Two refreshes that race (two requests met `token_expired` together) may answer out
 of order, and the phone keeps the twin that was revoked: within the same grace that twin is a
 retry too, while nothing issued after it has been used.
+
+Checking a family on every request costs a database round trip; `LiveFamilies` remembers the
+answer for a few seconds per process instead. A revocation made in this process (revoke_family,
+revoke_subject) takes effect in its caches at once, before the revoking transaction commits (one
+that then rolls back keeps the family refused here until the bound runs out: it fails closed);
+a revocation made by another process takes effect here within the cache's `seconds`.
 """
 
+import threading
+import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cachetools import TTLCache
 from sqlalchemy import select, update
 
 from models import Patient, RefreshToken, Staff, TokenFamily
@@ -47,7 +57,60 @@ def is_live(session, family_id: str | None) -> bool:
     return family is not None and family.revoked_at is None
 
 
+class LiveFamilies:
+    """`is_live`, remembered for `seconds` (0: never remembered, every call reads the row).
+
+    Thread-safe. A family unknown to the database is not remembered (it may be committed later);
+    a live or revoked one is, with its subject so that revoke_subject can find it."""
+
+    def __init__(self, seconds: float, maxsize: int = 100_000, timer=time.monotonic):
+        self.seconds = seconds
+        self._cache = TTLCache(maxsize, ttl=seconds, timer=timer) if seconds > 0 else None
+        self._lock = threading.Lock()
+        self._revocations = 0  # a read that began before a revocation here is not remembered
+        _CACHES.add(self)
+
+    def is_live(self, session, family_id: str | None) -> bool:
+        if self._cache is None or not family_id:
+            return is_live(session, family_id)
+        with self._lock:
+            hit = self._cache.get(family_id)
+            revocations = self._revocations
+        if hit is not None:
+            return hit[0]
+        family = session.get(TokenFamily, family_id)
+        if family is None:
+            return False
+        live = family.revoked_at is None
+        with self._lock:
+            if revocations == self._revocations:
+                self._cache[family_id] = (live, (family.subject_type, family.subject_id))
+        return live
+
+    def revoked(self, family_id: str) -> None:
+        if self._cache is None:
+            return
+        with self._lock:
+            self._revocations += 1
+            hit = self._cache.get(family_id)
+            self._cache[family_id] = (False, hit[1] if hit else None)
+
+    def subject_revoked(self, subject: tuple[str, int]) -> None:
+        if self._cache is None:
+            return
+        with self._lock:
+            self._revocations += 1
+            for family_id, (_, owner) in list(self._cache.items()):
+                if owner == subject:
+                    self._cache[family_id] = (False, owner)
+
+
+_CACHES: "weakref.WeakSet[LiveFamilies]" = weakref.WeakSet()  # every LiveFamilies of the process
+
+
 def revoke_family(family: TokenFamily, *, now: datetime, reason: str) -> None:
+    for cache in list(_CACHES):
+        cache.revoked(family.id)
     if family.revoked_at is None:
         family.revoked_at = now
         family.revoked_reason = reason
@@ -56,6 +119,8 @@ def revoke_family(family: TokenFamily, *, now: datetime, reason: str) -> None:
 def revoke_subject(session, subject, *, now: datetime, reason: str) -> None:
     """Revoke every sign-in of a staff member or patient (deactivation, unenrolment)."""
     subject_type, subject_id = subject_key(subject)
+    for cache in list(_CACHES):
+        cache.subject_revoked((subject_type, subject_id))
     session.execute(
         update(TokenFamily)
         .where(

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import console
+from access import families
 from api.audit import assign_request_id
 from api.auth import guards
 from api.auth.metrics import require_metrics_access
@@ -78,6 +79,9 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS)
     jwt.init_app(app)
+    # Token families' revocation state, remembered per process for a few seconds (guards).
+    token_check_seconds = app.config["TOKEN_CHECK_CACHE_SECONDS"]
+    app.extensions["token_families"] = families.LiveFamilies(token_check_seconds)
     limiter.init_app(app)
     api = make_api(app, DatabaseId)
     wire_domain()

@@ -50,6 +50,7 @@ def load_config(instance_path: str, environ=None) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(environ, instance),
         "ACCESS_TOKEN_MINUTES": _int(environ, "ACCESS_TOKEN_MINUTES", 15),
         "REFRESH_TOKEN_DAYS": _int(environ, "REFRESH_TOKEN_DAYS", 30),
+        "TOKEN_CHECK_CACHE_SECONDS": _float(environ, "TOKEN_CHECK_CACHE_SECONDS", 5.0),
         "REFRESH_REUSE_GRACE_SECONDS": _int(environ, "REFRESH_REUSE_GRACE_SECONDS", 30),
         "ENROLLMENT_CODE_HOURS": _int(environ, "ENROLLMENT_CODE_HOURS", 72),
         "ENROLLMENT_CODE_MAX_ATTEMPTS": _int(environ, "ENROLLMENT_CODE_MAX_ATTEMPTS", 5),
@@ -130,6 +131,8 @@ def check_config(config: dict) -> None:
     for name in ("OUTBOX_CONCURRENCY", "OUTBOX_BATCH_SIZE", "OUTBOX_COMMIT_EVERY"):
         if config[name] < 1:
             raise RuntimeError(f"{name} must be at least 1")
+    if config["TOKEN_CHECK_CACHE_SECONDS"] < 0:
+        raise RuntimeError("TOKEN_CHECK_CACHE_SECONDS must be 0 (no cache) or more")
     if config["TWILIO_MAX_MPS"] < 0:
         raise RuntimeError("TWILIO_MAX_MPS must be 0 (no limit) or more")
     # A send starts only if it can end 5 s before its lease does: with a shorter lease, nothing

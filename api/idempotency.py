@@ -12,9 +12,10 @@ import hashlib
 import json
 import re
 from datetime import datetime
+from functools import cache
 
 from flask import request
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -54,36 +55,55 @@ def _in_progress(exc: OperationalError) -> bool:
     return code == LOCK_NOT_AVAILABLE or "database is locked" in str(exc.orig)
 
 
+COLUMNS = ("patient_id", "key", "request_hash", "status", "created_at")
+
+
+@cache
+def _claim_statement(dialect: str):
+    """The claim, one statement, built once per dialect and bound per request (its COLUMNS and,
+    on PostgreSQL, `wait`). On PostgreSQL it also bounds how long it waits behind a first request
+    with this key (`lock_timeout` for this transaction), and sets it back to 0 once the INSERT is
+    done (the reset's argument reads the INSERT's result, so it runs after it): the request's
+    later locks wait as they always did."""
+    table = IdempotencyRecord.__table__
+    values = [bindparam(c, type_=table.c[c].type) for c in COLUMNS]
+    if dialect != "postgresql":
+        return (
+            sqlite.insert(table)
+            .values(dict(zip(COLUMNS, values, strict=True)))
+            .on_conflict_do_nothing(index_elements=["patient_id", "key"])
+            .returning(table.c.id)
+        )
+    wait = select(func.set_config("lock_timeout", bindparam("wait"), True).label("ms"))
+    source = select(*(v.label(c) for c, v in zip(COLUMNS, values, strict=True)))
+    claimed = (
+        postgresql.insert(table)
+        .from_select(list(COLUMNS), source.select_from(wait.subquery("wait")))
+        .on_conflict_do_nothing(index_elements=["patient_id", "key"])
+        .returning(table.c.id)
+        .cte("claimed")
+    )
+    done = select(func.count().label("n")).select_from(claimed).subquery("done")
+    reset = func.set_config("lock_timeout", case((done.c.n >= 0, "0"), else_="0"), True)
+    return select(select(claimed.c.id).scalar_subquery().label("id"), reset).select_from(done)
+
+
 def claim(session, *, patient_id: int, key: str, digest: str, now: datetime, wait_seconds: float):
     """Return (record id, stored response or None), in the caller's transaction."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    if dialect == "postgresql":  # how long to wait behind a first request with this key
-        session.execute(
-            text("SELECT set_config('lock_timeout', :ms, true)"),
-            {"ms": f"{int(wait_seconds * 1000)}ms"},
-        )
+    params = dict(
+        patient_id=patient_id, key=key, request_hash=digest, status="processing", created_at=now
+    )
+    if dialect == "postgresql":
+        params["wait"] = f"{int(wait_seconds * 1000)}ms"
     try:
-        inserted = session.execute(
-            insert(IdempotencyRecord)
-            .values(
-                patient_id=patient_id,
-                key=key,
-                request_hash=digest,
-                status="processing",
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["patient_id", "key"])
-            .returning(IdempotencyRecord.id)
-        ).scalar()
+        inserted = session.execute(_claim_statement(dialect), params).scalar()
     except OperationalError as exc:
         if not _in_progress(exc):
             raise
         raise InProgress(
             "The first request with this Idempotency-Key is still being processed; retry."
         ) from exc
-    if dialect == "postgresql":  # later locks of the request wait as they always did
-        session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
     if inserted is not None:
         return inserted, None
     record = session.scalars(
@@ -105,8 +125,7 @@ def claim(session, *, patient_id: int, key: str, digest: str, now: datetime, wai
 
 def complete(session, record_id: int, response: dict) -> None:
     """Store the response that every replay of the key gets."""
+    table = IdempotencyRecord.__table__
     session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(status="done", response=response)
+        update(table).where(table.c.id == record_id).values(status="done", response=response)
     )

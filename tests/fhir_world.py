@@ -11,7 +11,7 @@ from flask import current_app
 
 from messages.gateways import ConsoleGateway
 from messages.outbox import OutboxPolicy
-from models import Alert, Reminder, db, utcnow
+from models import Alert, Reminder, SymptomReport, db, utcnow
 from schedules import release
 from tests.factories import make_patient, make_staff
 from tests.sms import run_dispatch
@@ -31,11 +31,11 @@ class History:
 
 
 def report(patient, items, *, at):
-    record, _ = reports.record_report(
+    recorded, _ = reports.record_report(
         db.session, patient, {"items": items}, now=at, base_url=BASE, outbox_policy=POLICY
     )
     db.session.commit()
-    return record
+    return db.session.get(SymptomReport, recorded.id)
 
 
 def send_outbox(at):

@@ -1,15 +1,16 @@
 """Record a symptom report: normalise measurements, triage it, store it, raise its alert."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from clinical.settings import clinic_parameters
 from clinical.values import DEFAULTS, Parameters
 from models import Dose, LabResult, Patient, ReportItem, SymptomReport
-from triage import cases, engine
+from triage import cases, engine, report_facts
 from triage.advice import advice_text
 from triage.catalogue import CATALOGUE
 
@@ -32,15 +33,9 @@ def normalise(symptom: str, value, unit):
     return to_celsius(value, unit) if kind == "temperature" else to_kg(value, unit)
 
 
-def patient_facts(session, patient: Patient, p: Parameters = DEFAULTS) -> engine.Facts:
-    first, last, ended_at, started_at = session.execute(
-        select(
-            func.min(Dose.administered_on),
-            func.max(Dose.administered_on),
-            func.max(Dose.infusion_ended_at),
-            func.max(Dose.infusion_started_at),
-        ).where(Dose.patient_id == patient.id)
-    ).one()
+def facts_from(patient: Patient, doses: tuple, p: Parameters = DEFAULTS) -> engine.Facts:
+    """The engine's facts from the patient and their doses' (first, last, last end, last start)."""
+    first, last, ended_at, started_at = doses
     # R-IRR / T-IRR: a missing end is start + 60 min (PROPOSED; the clinic's value).
     assumed_end = started_at and started_at + timedelta(minutes=p.infusion_missing_end_minutes)
     candidates = [t for t in (ended_at, assumed_end) if t]
@@ -55,16 +50,9 @@ def patient_facts(session, patient: Patient, p: Parameters = DEFAULTS) -> engine
     )
 
 
-def patient_readings(session, patient: Patient, now: datetime) -> engine.Readings:
-    rows = session.execute(
-        select(ReportItem.symptom_code, ReportItem.measured_at, ReportItem.normalized_value)
-        .where(
-            ReportItem.patient_id == patient.id,
-            ReportItem.normalized_value.is_not(None),
-            ReportItem.measured_at >= now - timedelta(days=9),
-        )
-        .order_by(ReportItem.measured_at)
-    ).all()
+def readings_from(patient: Patient, rows) -> engine.Readings:
+    """Temperatures, and the last weight of each local day, from (code, instant, value) rows
+    oldest first."""
     temps = tuple((t, v) for code, t, v in rows if CATALOGUE[code].measurement == "temperature")
     zone = ZoneInfo(patient.timezone)
     daily = {}
@@ -74,15 +62,47 @@ def patient_readings(session, patient: Patient, now: datetime) -> engine.Reading
     return engine.Readings(temperatures=temps, weights=tuple(daily[d] for d in sorted(daily)))
 
 
+def patient_facts(session, patient: Patient, p: Parameters = DEFAULTS) -> engine.Facts:
+    doses = session.execute(
+        select(
+            func.min(Dose.administered_on),
+            func.max(Dose.administered_on),
+            func.max(Dose.infusion_ended_at),
+            func.max(Dose.infusion_started_at),
+        ).where(Dose.patient_id == patient.id)
+    ).one()
+    return facts_from(patient, tuple(doses), p)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A stored report as the patient is answered: its row and items as written (nothing is
+    read back), and the clinic's numbers to call."""
+
+    id: int
+    alert_id: int | None
+    urgency: str
+    row: dict
+    items: list
+    care_team: dict
+
+
 def record_report(
     session, patient: Patient, data: dict, *, now: datetime, base_url: str, outbox_policy
 ):
     """Triage and store the report; an urgent or emergency one raises (or joins) an alert and
-    queues its first pages in this same transaction. The caller commits."""
-    clinic = patient.clinic
-    settings = clinic_parameters(session, clinic.id)
-    facts = patient_facts(session, patient, settings)
-    readings = patient_readings(session, patient, now)
+    queues its first pages in this same transaction. The caller commits.
+
+    Statements for a report that raises no alert: the facts query (triage.report_facts), the
+    report's INSERT and one multi-row INSERT of its items (tests/test_report_statements.py)."""
+    known = report_facts.load(session, patient, now)
+    settings = (
+        Parameters(known.overrides, known.settings_version)
+        if known.settings_version is not None
+        else Parameters()
+    )
+    facts = facts_from(patient, known.doses, settings)
+    readings = readings_from(patient, known.readings)
     items = [
         engine.Item(
             code=i["symptom"],
@@ -98,45 +118,13 @@ def record_report(
     lines = advice_text(
         result.advice,
         patient.language,
-        emergency_number=clinic.emergency_number,
-        care_team_phone=clinic.care_team_phone or clinic.emergency_number,
+        emergency_number=known.emergency_number,
+        care_team_phone=known.care_team_phone or known.emergency_number,
         review_by=review_by,
     )
-    report = SymptomReport(
-        patient_id=patient.id,
-        clinic_id=clinic.id,
-        reported_at=now,
-        onset_at=data.get("onset_at"),
-        note=data.get("note"),
-        urgency=result.urgency,
-        advice=lines,
-        matched_rules=[
-            {"rule_id": m.rule_id, "label_section": m.label_section, "urgency": m.urgency}
-            for m in result.rules
-        ],
-        ruleset_version=engine.RULESET_VERSION,
-    )
-    for given, item in zip(data["items"], items, strict=True):
-        report.items.append(
-            ReportItem(
-                patient_id=patient.id,
-                symptom_code=item.code,
-                details=sorted(item.details),
-                presence=given.get("presence"),
-                frequency=given.get("frequency"),
-                severity=given.get("severity"),
-                interference=given.get("interference"),
-                value=given.get("value"),
-                unit=given.get("unit"),
-                site=given.get("site"),
-                normalized_value=item.value,
-                measured_at=given.get("measured_at") or now,
-            )
-        )
-    session.add(report)
-    session.flush()
-    if result.urgency != "none":
-        report.alert_id = cases.raise_alert(
+    alert_id = None
+    if result.urgency != "none":  # first, so the report's row is written once, with its alert
+        alert_id = cases.raise_alert(
             session,
             patient,
             urgency=result.urgency,
@@ -147,7 +135,56 @@ def record_report(
             base_url=base_url,
             outbox_policy=outbox_policy,
         ).id
-    return report, result
+    row = dict(
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        reported_at=now,
+        onset_at=data.get("onset_at"),
+        note=data.get("note"),
+        urgency=result.urgency,
+        advice=lines,
+        matched_rules=[
+            {"rule_id": m.rule_id, "label_section": m.label_section, "urgency": m.urgency}
+            for m in result.rules
+        ],
+        ruleset_version=engine.RULESET_VERSION,
+        alert_id=alert_id,
+    )
+    report_id = session.execute(
+        insert(SymptomReport.__table__).values(row).returning(SymptomReport.__table__.c.id)
+    ).scalar_one()
+    rows = [
+        dict(
+            report_id=report_id,
+            patient_id=patient.id,
+            symptom_code=item.code,
+            details=sorted(item.details),
+            presence=given.get("presence"),
+            frequency=given.get("frequency"),
+            severity=given.get("severity"),
+            interference=given.get("interference"),
+            value=given.get("value"),
+            unit=given.get("unit"),
+            site=given.get("site"),
+            normalized_value=item.value,
+            measured_at=given.get("measured_at") or now,
+        )
+        for given, item in zip(data["items"], items, strict=True)
+    ]
+    items_table = ReportItem.__table__  # one INSERT of every row (insertmanyvalues), compiled once
+    session.execute(insert(items_table).returning(items_table.c.id), rows)
+    recorded = Recorded(
+        id=report_id,
+        alert_id=alert_id,
+        urgency=result.urgency,
+        row=row,
+        items=rows,
+        care_team={
+            "care_team_phone": known.care_team_phone,
+            "emergency_number": known.emergency_number,
+        },
+    )
+    return recorded, result
 
 
 def evaluate_lab(session, patient: Patient, lab, *, now: datetime, base_url: str, outbox_policy):

@@ -2,11 +2,11 @@
 
 from functools import wraps
 
-from flask import request
+from flask import current_app, request
 from flask_jwt_extended import current_user, get_jwt, verify_jwt_in_request
 from flask_smorest import Blueprint
 
-from access import context, families, scoping
+from access import context, scoping
 from api.audit import audit
 from api.errors import error_response
 from models import Patient, Staff, db
@@ -33,7 +33,10 @@ def load_subject(_header, claims):
 
 
 def _family_revoked(_header, claims) -> bool:
-    return not families.is_live(db.session, claims.get("fam"))
+    """Whether the token's family was revoked: read at most every TOKEN_CHECK_CACHE_SECONDS per
+    process and family (access.families.LiveFamilies); this process's revocations at once."""
+    live = current_app.extensions["token_families"]
+    return not live.is_live(db.session, claims.get("fam"))
 
 
 def _unauthorized(message, error):

@@ -17,21 +17,20 @@ from api.schemas.triage import (
     SymptomReportSchema,
 )
 from api.urls import base_url
-from models import Alert, Clinic, SymptomReport, db, utcnow
+from models import Alert, SymptomReport, db, utcnow
 from triage import reports
 from triage.catalogue import CATALOGUE
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Symptom reports")
 
 
-def report_view(report: SymptomReport) -> dict:
-    """The stored answer: replays of the same Idempotency-Key get exactly this."""
-    clinic = db.session.get(Clinic, report.clinic_id)
-    body = SymptomReportOutSchema().dump(report)
-    body["care_team"] = {
-        "care_team_phone": clinic.care_team_phone,
-        "emergency_number": clinic.emergency_number,
-    }
+def report_view(recorded: reports.Recorded) -> dict:
+    """The stored answer: replays of the same Idempotency-Key get exactly this. Made from what
+    was written, so nothing is read back."""
+    body = SymptomReportOutSchema().dump(
+        recorded.row | {"id": recorded.id, "items": recorded.items}
+    )
+    body["care_team"] = recorded.care_team
     return body
 
 
@@ -84,7 +83,7 @@ class MyReports(MethodView):
             wait_seconds=current_app.config["IDEMPOTENCY_WAIT_SECONDS"],
         )
         if stored is None:  # the claim, the report, its alert and pages commit together
-            report, _ = reports.record_report(
+            recorded, _ = reports.record_report(
                 db.session,
                 current_user,
                 body,
@@ -92,7 +91,7 @@ class MyReports(MethodView):
                 base_url=base_url(),
                 outbox_policy=outbox_policy(),
             )
-            stored = report_view(report)
+            stored = report_view(recorded)
             idempotency.complete(db.session, record_id, stored)
         db.session.commit()
         response = jsonify(stored)
