@@ -158,6 +158,7 @@ def _register_console(app: Flask) -> None:
 def _register_request_hooks(app: Flask) -> None:
     app.before_request(assign_request_id)
     app.before_request(refuse_nul_outside_the_api)
+    app.before_request(guards.bearer_scheme_in_any_case)
 
     @app.before_request
     def _metrics_access():

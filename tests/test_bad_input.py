@@ -140,6 +140,15 @@ def test_bad_dates(client, nurse):
         assert "hsct_date" in response.json["errors"]
 
 
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+def test_the_bearer_scheme_is_case_insensitive(client, scheme):
+    clinic = make_clinic()
+    nurse = make_staff(clinic)
+    token = auth(nurse)["Authorization"].split()[1]
+    response = client.get("/api/v1/patients", headers={"Authorization": f"{scheme} {token}"})
+    assert response.status_code == 200
+
+
 def test_malformed_bearer_token(client):
     for header in ["Bearer", "Bearer x.y.z", "Basic dXNlcjpwYXNz", "Bearer " + "a" * 5000]:
         assert_envelope(client.get("/api/v1/patients", headers={"Authorization": header}), 401)

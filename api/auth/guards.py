@@ -39,6 +39,15 @@ def _family_revoked(_header, claims) -> bool:
     return not live.is_live(db.session, claims.get("fam"))
 
 
+def bearer_scheme_in_any_case() -> None:
+    """The auth scheme is case-insensitive (RFC 9110 §11.1): "bearer <token>" is "Bearer
+    <token>" (Flask-JWT-Extended compares it exactly)."""
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, rest = header.strip().partition(" ")
+    if scheme != "Bearer" and scheme.lower() == "bearer":
+        request.environ["HTTP_AUTHORIZATION"] = f"Bearer {rest.strip()}"
+
+
 def _unauthorized(message, error):
     return error_response(401, message, error=error)
 
