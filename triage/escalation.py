@@ -58,6 +58,25 @@ def _recipients(session, clinic_id: int, tokens: list) -> list[Staff]:
     return list(by_phone.values())
 
 
+def _record_page(session, alert, kind, staff_id, phone, message, token, now) -> None:
+    """The case's record of one SMS or call about it, at the case's current epoch and level."""
+    session.add(
+        AlertPage(
+            alert_id=alert.id,
+            kind=kind,
+            urgency=alert.urgency,
+            epoch=alert.epoch,
+            level=alert.level,
+            round=alert.round,
+            staff_id=staff_id,
+            phone=phone,
+            message_id=message.id,
+            link_token=token,
+            paged_at=now,
+        )
+    )
+
+
 def _send(
     session, alert, *, template, phone, staff_id, key, now, outbox_policy, kind=PageKind.PAGE
 ):
@@ -83,21 +102,7 @@ def _send(
         recipient_id=staff_id,
         ref=f"alert:{alert.id}",
     )
-    session.add(
-        AlertPage(
-            alert_id=alert.id,
-            kind=kind,
-            urgency=alert.urgency,
-            epoch=alert.epoch,
-            level=alert.level,
-            round=alert.round,
-            staff_id=staff_id,
-            phone=phone,
-            message_id=message.id,
-            link_token=token,
-            paged_at=now,
-        )
-    )
+    _record_page(session, alert, kind, staff_id, phone, message, token, now)
 
 
 def _call(session, alert, person, *, key, now, outbox_policy, not_before=None):
@@ -124,21 +129,7 @@ def _call(session, alert, person, *, key, now, outbox_policy, not_before=None):
         recipient_id=person.id,
         ref=f"alert:{alert.id}",
     )
-    session.add(
-        AlertPage(
-            alert_id=alert.id,
-            kind=PageKind.PAGE,
-            urgency=alert.urgency,
-            epoch=alert.epoch,
-            level=alert.level,
-            round=alert.round,
-            staff_id=person.id,
-            phone=person.phone,
-            message_id=message.id,
-            link_token=token,
-            paged_at=now,
-        )
-    )
+    _record_page(session, alert, PageKind.PAGE, person.id, person.phone, message, token, now)
 
 
 def _page_people(session, alert, people, *, template, now, outbox_policy, level=None) -> None:
